@@ -1,0 +1,3 @@
+from thetadesk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Everything that is not UI. Nothing under thetadesk.core may import Qt."""
