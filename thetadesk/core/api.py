@@ -1,0 +1,321 @@
+"""Client for the image360 API (see shared docs/image360-api.md).
+
+One `Image360Client` per server and account. It is thread-safe: upload threads share it,
+and an expired access token is refreshed once for all of them (TokenKeeper).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from thetadesk.core.errors import (
+    ApiError,
+    Cancelled,
+    InsecureServerUrl,
+    PhotoTooLarge,
+    ServerUnreachable,
+    SignInRequired,
+)
+from thetadesk.core.multipart import CancelCheck, MultipartFileBody, ProgressCallback
+from thetadesk.core.tokens import BearerAuth, TokenKeeper
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+USER_AGENT = "thetadesk"
+
+
+def upload_read_timeout(size_bytes: int) -> float:
+    """Seconds to wait for the answer to an upload: the server hashes and stores the file."""
+    return READ_TIMEOUT + 2.0 * size_bytes / 1_000_000
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_server_url(url: str, *, allow_http: bool = False) -> str:
+    """Return the base URL with one trailing slash; refuse plain http to remote hosts."""
+    url = url.strip()
+    if "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InsecureServerUrl(f"Not a server address: {url!r}")
+    if parts.scheme == "http" and not allow_http and not is_loopback_host(parts.hostname):
+        raise InsecureServerUrl(
+            f"Refusing plain http:// for {parts.hostname}: passwords and photos would travel "
+            "unencrypted. Use https://, or allow http explicitly."
+        )
+    return url.rstrip("/") + "/"
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _describe_body(data: Any) -> str:
+    """Turn a DRF error body into one readable line."""
+    if isinstance(data, Mapping):
+        if "detail" in data:
+            return str(data["detail"])
+        parts = []
+        for field, errors in data.items():
+            text = "; ".join(map(str, errors)) if isinstance(errors, list) else str(errors)
+            parts.append(f"{field}: {text}")
+        return ", ".join(parts)
+    if isinstance(data, list):
+        return "; ".join(map(str, data))
+    return str(data)
+
+
+def error_from_response(response: requests.Response) -> ApiError:
+    status = response.status_code
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    reason = response.reason or ""
+    if data is None:
+        kind = "a web page" if "html" in response.headers.get("Content-Type", "") else "no JSON"
+        detail = f"the server answered {status} {reason} with {kind}".strip()
+    else:
+        detail = _describe_body(data)
+    code = data.get("code") if isinstance(data, Mapping) else None
+    if status == 413:
+        limit = data.get("max_bytes") if isinstance(data, Mapping) else None
+        extra = f" (limit {int(limit) / 1e6:.0f} MB)" if isinstance(limit, int | float) else ""
+        return PhotoTooLarge(f"Too large for this server{extra}", status=status)
+    if status == 401:
+        return SignInRequired(f"Sign-in needed: {detail}", status=status, code=code)
+    retryable = status >= 500 or status in {408, 429}
+    return ApiError(
+        detail, status=status, code=code, retryable=retryable, retry_after=_retry_after(response)
+    )
+
+
+class Image360Client:
+    """Signs in, refreshes, lists, uploads and deletes photos on one image360 server."""
+
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        session: requests.Session | None = None,
+        allow_http: bool = False,
+        on_refresh_token: Callable[[str | None], None] | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
+        self.base_url = normalize_server_url(server_url, allow_http=allow_http)
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", USER_AGENT)
+        self.tokens = TokenKeeper(on_refresh_token)
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+
+    def url(self, path: str) -> str:
+        return urljoin(self.base_url, path.lstrip("/"))
+
+    # -- low level -------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        read_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        timeout = (self.connect_timeout, read_timeout or self.read_timeout)
+        auth = BearerAuth(token) if token else None
+        try:
+            response = self.session.request(
+                method,
+                self.url(path),
+                auth=auth,
+                timeout=timeout,
+                allow_redirects=False,  # a redirect must never carry the token elsewhere
+                **kwargs,
+            )
+        except Cancelled:
+            raise
+        except requests.ConnectionError as exc:
+            raise self._connection_error(exc, kwargs.get("data")) from None
+        except requests.Timeout:
+            raise ServerUnreachable(f"{self.base_url} did not answer in time") from None
+        except requests.RequestException as exc:
+            raise ApiError(f"Request failed: {type(exc).__name__}", retryable=True) from None
+        if response.is_redirect:
+            target = response.headers.get("Location", "?")
+            raise ApiError(
+                f"The server redirected to {target}; not following with your sign-in. "
+                "Check the server address.",
+                status=response.status_code,
+            )
+        return response
+
+    def _connection_error(self, exc: Exception, body: Any) -> ApiError:
+        # A server that refuses a large body often resets the connection mid-upload instead
+        # of letting us read its 413; when the body was partly sent, say that likely cause.
+        if isinstance(body, MultipartFileBody) and 0 < body.sent < body.len:
+            return ServerUnreachable(
+                f"The connection was reset after {body.sent} of {body.len} bytes; the photo "
+                "may be too large for this server, or the network dropped"
+            )
+        cause = exc.__context__ or exc
+        reason = type(cause).__name__ if cause else "connection error"
+        return ServerUnreachable(f"Cannot reach {self.base_url} ({reason})")
+
+    def _authed(
+        self,
+        method: str,
+        path: str,
+        *,
+        make_body: Callable[[], dict[str, Any]] | None = None,
+        read_timeout: float | None = None,
+    ) -> requests.Response:
+        """Send with the access token; on 401 refresh once (single-flight) and retry once."""
+        token = self.tokens.access
+        if token is None:
+            token = self.tokens.refresh(None, self._refresh_call)
+        for attempt in range(2):
+            kwargs = make_body() if make_body else {}
+            response = self._send(method, path, token=token, read_timeout=read_timeout, **kwargs)
+            if response.status_code != 401 or attempt == 1:
+                break
+            log.info("access token refused (%s); refreshing", self._code(response))
+            token = self.tokens.refresh(token, self._refresh_call)
+        if not response.ok:
+            raise error_from_response(response)
+        return response
+
+    @staticmethod
+    def _code(response: requests.Response) -> str:
+        try:
+            return str(response.json().get("code", "no code"))
+        except (ValueError, AttributeError):
+            return "no code"
+
+    def _refresh_call(self, refresh_token: str) -> tuple[str, str | None]:
+        response = self._send("POST", "api/token/refresh/", json={"refresh": refresh_token})
+        if response.status_code in {400, 401}:
+            raise SignInRequired("Sign-in needed: the session has expired or was revoked.")
+        if not response.ok:
+            raise error_from_response(response)
+        data = self._json(response)
+        if not isinstance(data, Mapping) or not isinstance(data.get("access"), str):
+            raise ApiError("The server's refresh answer has no access token", retryable=True)
+        rotated = data.get("refresh")
+        return data["access"], rotated if isinstance(rotated, str) else None
+
+    @staticmethod
+    def _json(response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(
+                f"The server answered {response.status_code} without JSON", retryable=True
+            ) from None
+
+    # -- API -------------------------------------------------------------------------------
+
+    def sign_in(self, username: str, password: str) -> None:
+        response = self._send(
+            "POST", "api/token/", json={"username": username, "password": password}
+        )
+        if response.status_code in {400, 401}:
+            raise SignInRequired(_describe_body(self._json(response)), status=401)
+        if not response.ok:
+            raise error_from_response(response)
+        data = self._json(response)
+        if not isinstance(data, Mapping) or not all(
+            isinstance(data.get(k), str) for k in ("access", "refresh")
+        ):
+            raise ApiError("The server's sign-in answer has no tokens")
+        self.tokens.set(data["access"], data["refresh"])
+
+    def resume_session(self, refresh_token: str) -> None:
+        """Sign in with a refresh token kept from an earlier session (keychain)."""
+        self.tokens.set(None, refresh_token)
+        self.tokens.refresh(None, self._refresh_call)
+
+    def sign_out(self) -> None:
+        self.tokens.clear()
+
+    def check_session(self) -> None:
+        self._authed("GET", "api/protected/")
+
+    def list_photos(self) -> list[dict[str, Any]]:
+        data = self._json(self._authed("GET", "api/user-photo/"))
+        if not isinstance(data, list):
+            raise ApiError("The server's photo list is not a list")
+        return [item for item in data if isinstance(item, dict)]
+
+    def find_by_sha256(self, sha256: str) -> dict[str, Any] | None:
+        """Ask the server whether it already holds these bytes (servers that support it)."""
+        data = self._json(self._authed("GET", f"api/user-photo/?sha256={sha256}"))
+        if isinstance(data, list):
+            for item in data:
+                if isinstance(item, dict) and item.get("sha256") == sha256:
+                    return item
+        return None
+
+    def delete_photo(self, photo_id: int) -> None:
+        self._authed("DELETE", f"api/{int(photo_id)}/delete/")
+
+    def upload_photo(
+        self,
+        path: str | os.PathLike[str],
+        fields: Mapping[str, str],
+        *,
+        on_progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> dict[str, Any]:
+        """Stream one photo's original bytes as multipart field `image`; return the item."""
+        path = Path(path)
+        filename = f"{fields.get('title') or path.stem}.jpg"
+
+        def make_body() -> dict[str, Any]:
+            body = MultipartFileBody(
+                fields,
+                "image",
+                path,
+                filename=filename,
+                on_progress=on_progress,
+                should_cancel=should_cancel,
+            )
+            return {"data": body, "headers": {"Content-Type": body.content_type}}
+
+        size = path.stat().st_size
+        response = self._authed(
+            "POST",
+            "api/upload-photo/",
+            make_body=make_body,
+            read_timeout=upload_read_timeout(size),
+        )
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        # The demo server's clients ignore the body; ours answers with the created photo.
+        return data if isinstance(data, dict) else {}
