@@ -71,7 +71,9 @@ class UploadResult:
     photo: dict[str, Any] = field(default_factory=dict)
 
 
-def should_send(inspection: Inspection, *, include_needs_review: bool = False) -> UploadStatus | None:
+def should_send(
+    inspection: Inspection, *, include_needs_review: bool = False
+) -> UploadStatus | None:
     """None when the file may go up; otherwise why it stays."""
     if inspection.verdict.uploadable:
         return None
