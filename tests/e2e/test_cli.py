@@ -1,0 +1,149 @@
+"""The `thetadesk` command end to end, as a subprocess, against the real server process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.theta_fixtures import make_theta_jpeg
+from thetadesk.core.api import Image360Client
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT.parent / "shared" / "samples"
+DEMO_USER, DEMO_PASSWORD = "tutorial", "theta360DotGuide"
+
+
+def run_cli(*args: str, password: str | None = DEMO_PASSWORD, stdin: str | None = None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THETADESK_")}
+    if password is not None:
+        env["THETADESK_PASSWORD"] = password
+    return subprocess.run(
+        [sys.executable, "-m", "thetadesk", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=120,
+        cwd=ROOT,
+    )
+
+
+def connection(server) -> list[str]:
+    return ["--server", server.url, "--username", DEMO_USER]
+
+
+@pytest.fixture
+def server(server_factory, tmp_path):
+    """A fresh server per test, so photo lists start empty."""
+    return server_factory()
+
+
+@pytest.fixture
+def batch(tmp_path: Path) -> dict[str, Path]:
+    folder = tmp_path / "roll"
+    folder.mkdir()
+    return {
+        "v": make_theta_jpeg(folder / "R0000001.JPG", model="RICOH THETA V", seed=1),
+        "s": make_theta_jpeg(folder / "R0000002.JPG", model="RICOH THETA S", seed=2),
+        "no_gpano": make_theta_jpeg(
+            folder / "R0000003.JPG", model="RICOH THETA", gpano=False, seed=3
+        ),
+        "fisheye": make_theta_jpeg(folder / "R0000004.JPG", image_type=2, gpano=False, seed=4),
+    }
+
+
+def signed_in_client(server) -> Image360Client:
+    client = Image360Client(server.url)
+    client.sign_in(DEMO_USER, DEMO_PASSWORD)
+    return client
+
+
+def test_check_json_gives_a_verdict_per_file_and_fails_on_a_bad_one(batch):
+    result = run_cli("check", "--json", str(batch["v"].parent))
+    assert result.returncode == 1, result.stderr
+    verdicts = {Path(item["path"]).name: item["verdict"] for item in json.loads(result.stdout)}
+    assert verdicts == {
+        "R0000001.JPG": "ok",
+        "R0000002.JPG": "ok",
+        "R0000003.JPG": "warning",
+        "R0000004.JPG": "rejected",
+    }
+    assert "not uploadable" in result.stderr.strip().splitlines()[-1]
+
+
+def test_check_of_good_files_exits_zero(batch):
+    result = run_cli("check", str(batch["v"]), str(batch["s"]))
+    assert result.returncode == 0, result.stderr
+    assert "2 files: 2 ok" in result.stdout
+
+
+def test_upload_sends_only_uploadable_files_then_list_and_delete(server, batch):
+    result = run_cli("upload", *connection(server), str(batch["v"].parent))
+    assert result.returncode == 1  # the fisheye file was not sent
+    assert "3 of 4 files uploaded" in result.stdout
+    assert "stitch" in result.stdout  # the rejected file says why
+
+    photos = signed_in_client(server).list_photos()
+    assert sorted(p["title"] for p in photos) == ["R0000001", "R0000002", "R0000003"]
+    assert sorted(p["camera_model"] for p in photos) == ["", "S", "V"]
+    assert {p["date_taken"] for p in photos} == {"2024-05-06"}
+
+    listed = run_cli("list", "--json", *connection(server))
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(p["id"] for p in json.loads(listed.stdout)) == sorted(p["id"] for p in photos)
+
+    victim = photos[0]["id"]
+    deleted = run_cli("delete", *connection(server), str(victim))
+    assert deleted.returncode == 0, deleted.stderr
+    remaining = {p["id"] for p in signed_in_client(server).list_photos()}
+    assert victim not in remaining and len(remaining) == 2
+
+
+def test_uploaded_bytes_are_the_original_file(server, batch):
+    assert run_cli("upload", *connection(server), str(batch["v"])).returncode == 0
+    client = signed_in_client(server)
+    (photo,) = client.list_photos()
+    downloaded = client.session.get(photo["image"], timeout=30).content
+    assert downloaded == batch["v"].read_bytes()
+
+
+def test_password_from_stdin_and_wrong_password_gives_one_line(server, batch):
+    ok = run_cli(
+        "list", *connection(server), "--password-stdin", password=None, stdin=DEMO_PASSWORD + "\n"
+    )
+    assert ok.returncode == 0, ok.stderr
+    bad = run_cli("list", *connection(server), "--password-stdin", password=None, stdin="wrong\n")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == (
+        "thetadesk: sign-in failed: No active account found with the given credentials"
+    )
+    assert "wrong" not in bad.stderr + bad.stdout
+
+
+def test_unreachable_server_is_one_line_exit_2(batch, unused_port):
+    result = run_cli("list", "--server", f"http://127.0.0.1:{unused_port}", "--username", DEMO_USER)
+    assert result.returncode == 2
+    assert result.stderr.startswith("thetadesk: Cannot reach http://127.0.0.1:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_plain_http_to_a_remote_host_is_refused(batch):
+    result = run_cli("list", "--server", "http://example.invalid", "--username", DEMO_USER)
+    assert result.returncode == 2
+    assert "Refusing plain http://" in result.stderr
+
+
+@pytest.mark.samples
+def test_the_six_real_samples_upload_as_the_table_says(server, tmp_path):
+    if not SAMPLES.is_dir():
+        pytest.skip(f"real camera samples not found at {SAMPLES}")
+    result = run_cli("upload", *connection(server), str(SAMPLES))
+    assert result.returncode == 1, result.stderr  # two of six are not sendable
+    photos = signed_in_client(server).list_photos()
+    by_title = {p["title"]: p["camera_model"] for p in photos}
+    assert by_title == {"R0014760": "V", "R0010290": "S", "room_5_5k": "X", "Ver1.10": ""}

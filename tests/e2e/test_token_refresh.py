@@ -1,0 +1,85 @@
+"""Access tokens that expire mid-session are refreshed once, for every thread at once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.support.jwt_clock import wait_until_expired
+from thetadesk.core.api import Image360Client
+from thetadesk.core.errors import SignInRequired
+
+DEMO_USER, DEMO_PASSWORD = "tutorial", "theta360DotGuide"
+
+
+@pytest.fixture(scope="module")
+def short_token_server(tmp_path_factory):
+    from tests.support.live_server import start_server
+
+    with start_server(tmp_path_factory.mktemp("short-token"), access_lifetime=2) as server:
+        yield server
+
+
+def signed_in(server) -> Image360Client:
+    client = Image360Client(server.url)
+    client.sign_in(DEMO_USER, DEMO_PASSWORD)
+    return client
+
+
+def count_requests(client: Image360Client) -> list[str]:
+    seen: list[str] = []
+    client.session.hooks["response"].append(lambda r, *a, **k: seen.append(r.request.path_url))
+    return seen
+
+
+def test_expired_access_token_is_refreshed_and_the_call_retried(short_token_server):
+    client = signed_in(short_token_server)
+    first_access = client.tokens.access
+    assert first_access is not None
+    client.list_photos()
+    assert client.tokens.refresh_count == 0
+
+    wait_until_expired(first_access)
+    requests_seen = count_requests(client)
+    assert client.list_photos() == []
+    assert client.tokens.refresh_count == 1
+    assert client.tokens.access != first_access
+    assert requests_seen == ["/api/user-photo/", "/api/token/refresh/", "/api/user-photo/"]
+
+
+def test_many_threads_hitting_an_expired_token_refresh_once(short_token_server):
+    client = signed_in(short_token_server)
+    assert client.tokens.access is not None
+    wait_until_expired(client.tokens.access)
+
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        start.wait()
+        try:
+            client.check_session()
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert client.tokens.refresh_count == 1
+
+
+def test_a_refused_refresh_asks_for_sign_in_without_looping(short_token_server):
+    client = signed_in(short_token_server)
+    client.tokens.set("not-a-token", "not-a-refresh-token")
+    requests_seen = count_requests(client)
+    with pytest.raises(SignInRequired):
+        client.list_photos()
+    assert requests_seen == ["/api/user-photo/", "/api/token/refresh/"]
+    assert not client.tokens.signed_in
+    # Signing in again works, and the session goes on.
+    client.sign_in(DEMO_USER, DEMO_PASSWORD)
+    assert client.list_photos() == []

@@ -1,0 +1,269 @@
+"""The `thetadesk` command: check, upload, list and delete from a terminal.
+
+It sits on the same core as the window. Exit status: 0 on full success; 1 when some file
+was not checked good or not uploaded; 2 for usage, connection or sign-in trouble. Every
+failure ends with one line saying why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from thetadesk import __version__
+from thetadesk.core.api import Image360Client
+from thetadesk.core.errors import ApiError, InsecureServerUrl, SignInRequired
+from thetadesk.core.inspection import Inspection, Verdict, inspect_file
+from thetadesk.core.scan import find_photos
+from thetadesk.core.uploader import (
+    CATEGORIES,
+    UploadDefaults,
+    UploadResult,
+    UploadStatus,
+    upload_one,
+)
+
+EXIT_OK = 0
+EXIT_INCOMPLETE = 1
+EXIT_ERROR = 2
+PASSWORD_ENV = "THETADESK_PASSWORD"
+
+
+class CliError(Exception):
+    """A one-line reason to stop with EXIT_ERROR."""
+
+
+def _out(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def _err(line: str) -> None:
+    print(f"thetadesk: {line}", file=sys.stderr, flush=True)
+
+
+def _shown_path(path: Path) -> str:
+    # Names that are not valid UTF-8 (possible on Linux) must still print.
+    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _describe(inspection: Inspection) -> str:
+    facts = []
+    if inspection.model:
+        facts.append(inspection.model)
+    if inspection.width and inspection.height:
+        facts.append(f"{inspection.width}×{inspection.height}")
+    if inspection.has_gps:
+        facts.append("GPS")
+    reason = "; ".join(inspection.reasons)
+    return (
+        f"{inspection.verdict.value:<12} {_shown_path(inspection.path)}  [{', '.join(facts)}]"
+        + (f"\n             {reason}" if reason else "")
+    )
+
+
+def _inspect_paths(paths: Sequence[str]) -> list[Inspection]:
+    files = find_photos(paths)
+    if not files:
+        raise CliError("no JPEG files found in " + ", ".join(paths))
+    return [inspect_file(path) for path in files]
+
+
+def _summary(inspections: Sequence[Inspection]) -> str:
+    counts = {verdict: 0 for verdict in Verdict}
+    for inspection in inspections:
+        counts[inspection.verdict] += 1
+    parts = [f"{n} {verdict.value.replace('_', ' ')}" for verdict, n in counts.items() if n]
+    return f"{len(inspections)} files: " + ", ".join(parts)
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    inspections = _inspect_paths(args.paths)
+    if args.json:
+        _out(json.dumps([i.to_json() for i in inspections], indent=2, ensure_ascii=False))
+    else:
+        for inspection in inspections:
+            _out(_describe(inspection))
+        _out(_summary(inspections))
+    bad = [i for i in inspections if not i.verdict.uploadable]
+    if bad:
+        _err(f"{len(bad)} of {len(inspections)} files are not uploadable as they are")
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise CliError("--password-stdin given but standard input is empty")
+        return line.rstrip("\r\n")
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Password for {args.username} at {args.server}: ")
+    raise CliError(f"no password: use --password-stdin, set {PASSWORD_ENV}, or run in a terminal")
+
+
+def _connect(args: argparse.Namespace) -> Image360Client:
+    try:
+        client = Image360Client(args.server, allow_http=args.allow_http)
+    except InsecureServerUrl as exc:
+        raise CliError(str(exc)) from None
+    client.sign_in(args.username, _read_password(args))
+    return client
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    defaults = UploadDefaults(
+        description=args.description,
+        attribution=args.attribution,
+        license_link=args.license_link,
+        category=args.category,
+    )
+    inspections = _inspect_paths(args.paths)
+    client = _connect(args)
+    results: list[UploadResult] = []
+    for inspection in inspections:
+        result = upload_one(
+            client, inspection, defaults, include_needs_review=args.include_needs_review
+        )
+        results.append(result)
+        name = _shown_path(inspection.path)
+        if result.status is UploadStatus.UPLOADED:
+            _out(f"uploaded     {name}  (id {result.photo.get('id', '?')})")
+        else:
+            _out(f"{result.status.value:<12} {name}  {result.reason}")
+    sent = sum(r.status is UploadStatus.UPLOADED for r in results)
+    _out(f"{sent} of {len(results)} files uploaded to {client.base_url}")
+    if sent < len(results):
+        left = len(results) - sent
+        _err(f"{left} file{'s' if left != 1 else ''} not uploaded (see above)")
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    photos = _connect(args).list_photos()
+    if args.json:
+        _out(json.dumps(photos, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for photo in photos:
+        title = photo.get("title") or photo.get("name") or ""
+        _out(
+            f"{photo.get('id', '?'):>6}  {photo.get('camera_model') or '-':<5} "
+            f"{photo.get('date_taken') or '-':<10}  {title}"
+        )
+    _out(f"{len(photos)} photos")
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    client = _connect(args)
+    for photo_id in args.ids:
+        client.delete_photo(photo_id)
+        _out(f"deleted {photo_id}")
+    return EXIT_OK
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("THETADESK_SERVER", "http://127.0.0.1:8765"),
+        help="image360 server URL (default: $THETADESK_SERVER or http://127.0.0.1:8765)",
+    )
+    parser.add_argument(
+        "--username",
+        default=os.environ.get("THETADESK_USERNAME"),
+        required="THETADESK_USERNAME" not in os.environ,
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=f"read the password from standard input (else ${PASSWORD_ENV}, else a prompt)",
+    )
+    parser.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="allow plain http:// to a host other than this machine (unsafe)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="thetadesk", description="Check RICOH THETA 360° photos and upload them."
+    )
+    parser.add_argument("--version", action="version", version=f"thetadesk {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to standard error")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check files and folders, print verdicts")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.set_defaults(run=cmd_check)
+
+    upload = commands.add_parser("upload", help="check, then upload the good files")
+    _add_connection_options(upload)
+    upload.add_argument("--description", default="")
+    upload.add_argument("--attribution", default="")
+    upload.add_argument("--license-link", default="", help="full URL incl. http(s)://")
+    upload.add_argument("--category", default="OTHER", choices=CATEGORIES)
+    upload.add_argument(
+        "--include-needs-review",
+        action="store_true",
+        help="also upload 2:1 files that nothing proves are 360 photos",
+    )
+    upload.add_argument("paths", nargs="+", metavar="PATH")
+    upload.set_defaults(run=cmd_upload)
+
+    listing = commands.add_parser("list", help="list your photos on the server")
+    _add_connection_options(listing)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_list)
+
+    delete = commands.add_parser("delete", help="delete photos from the server by id")
+    _add_connection_options(delete)
+    delete.add_argument("ids", nargs="+", type=int, metavar="ID")
+    delete.set_defaults(run=cmd_delete)
+
+    gui = commands.add_parser("gui", help="open the desktop app")
+    gui.set_defaults(run=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command in (None, "gui"):
+        from thetadesk.gui.app import main as gui_main  # Qt only when the window is wanted
+
+        return gui_main(rest)
+    if rest:
+        parser.error("unrecognized arguments: " + " ".join(rest))
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.run(args))
+    except CliError as exc:
+        _err(str(exc))
+    except SignInRequired as exc:
+        _err(f"sign-in failed: {exc}")
+    except ApiError as exc:
+        _err(str(exc))
+    except KeyboardInterrupt:
+        _err("interrupted")
+    return EXIT_ERROR
