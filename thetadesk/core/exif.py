@@ -1,0 +1,169 @@
+"""The few EXIF facts inspection needs, including the Ricoh THETA MakerNote.
+
+`parse_exif` never raises: a damaged part is skipped and described in `problems`, so one bad
+pointer costs that fact only, not the whole inspection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from thetadesk.core.tiff import Entry, Ifd, TiffData, TiffError
+
+# IFD0 / IFD1
+MAKE, MODEL, ORIENTATION, SOFTWARE = 0x010F, 0x0110, 0x0112, 0x0131
+EXIF_IFD, GPS_IFD = 0x8769, 0x8825
+COMPRESSION, THUMB_OFFSET, THUMB_LENGTH = 0x0103, 0x0201, 0x0202
+# Exif IFD
+DATETIME_ORIGINAL, MAKER_NOTE = 0x9003, 0x927C
+PIXEL_X, PIXEL_Y = 0xA002, 0xA003
+# GPS IFD
+GPS_LATITUDE, GPS_LONGITUDE = 0x0002, 0x0004
+# Ricoh MakerNote and its THETA sub-IFD
+RICOH_SERIAL, RICOH_THETA_IFD = 0x0005, 0x4001
+THETA_IMAGE_TYPE, THETA_ZENITH = 0x0001, 0x0007
+RICOH_MAKERNOTE_HEADERS = (b"Ricoh\x00\x00\x00", b"RICOH\x00\x00\x00")
+
+
+@dataclass(frozen=True)
+class RicohMakerNote:
+    serial: str | None
+    theta_image_type: int | None  # 1 equirectangular, 2-3 dual-fisheye, 4-6 fisheye
+    zenith_corrected: bool | None
+
+
+@dataclass(frozen=True)
+class ExifInfo:
+    make: str = ""
+    model: str = ""
+    software: str = ""
+    orientation: int | None = None
+    datetime_original: str | None = None
+    pixel_width: int | None = None
+    pixel_height: int | None = None
+    has_gps: bool = False
+    thumbnail: bytes | None = None
+    ricoh: RicohMakerNote | None = None
+    problems: tuple[str, ...] = ()
+
+
+def parse_exif(data: bytes) -> ExifInfo:
+    problems: list[str] = []
+    try:
+        tiff = TiffData(data)
+        ifd0 = tiff.read_ifd(tiff.first_ifd_offset)
+    except TiffError as error:
+        return ExifInfo(problems=(f"EXIF data unreadable ({error}); ignored",))
+    if ifd0.skipped:
+        problems.append("some EXIF values point outside the EXIF data; ignored")
+    exif_ifd = _sub_ifd(tiff, ifd0, EXIF_IFD, "Exif", problems)
+    gps_ifd = _sub_ifd(tiff, ifd0, GPS_IFD, "GPS", problems)
+    ricoh = None
+    maker_note = exif_ifd.get(MAKER_NOTE) if exif_ifd else None
+    if maker_note is not None:
+        ricoh = _parse_ricoh(tiff, maker_note, problems)
+    return ExifInfo(
+        make=_text(ifd0.get(MAKE)),
+        model=_text(ifd0.get(MODEL)),
+        software=_text(ifd0.get(SOFTWARE)),
+        orientation=_int(ifd0.get(ORIENTATION)),
+        datetime_original=_text(exif_ifd.get(DATETIME_ORIGINAL)) or None if exif_ifd else None,
+        pixel_width=_int(exif_ifd.get(PIXEL_X)) if exif_ifd else None,
+        pixel_height=_int(exif_ifd.get(PIXEL_Y)) if exif_ifd else None,
+        has_gps=_has_position(gps_ifd),
+        thumbnail=_thumbnail(tiff, ifd0, problems),
+        ricoh=ricoh,
+        problems=tuple(problems),
+    )
+
+
+def _text(entry: Entry | None) -> str:
+    return entry.text() if entry is not None else ""
+
+
+def _int(entry: Entry | None) -> int | None:
+    return entry.first_int() if entry is not None else None
+
+
+def _sub_ifd(tiff: TiffData, parent: Ifd, tag: int, name: str, problems: list[str]) -> Ifd | None:
+    offset = _int(parent.get(tag))
+    if offset is None:
+        return None
+    try:
+        return tiff.read_ifd(offset)
+    except TiffError as error:
+        problems.append(f"{name} IFD unreadable ({error}); ignored")
+        return None
+
+
+def _has_position(gps: Ifd | None) -> bool:
+    if gps is None:
+        return False
+    latitude, longitude = gps.get(GPS_LATITUDE), gps.get(GPS_LONGITUDE)
+    if latitude is None or longitude is None:
+        return False
+    values = latitude.rationals() + longitude.rationals()
+    # All-zero coordinates are what some firmware writes when it had no fix.
+    return len(values) == 6 and any(numerator for numerator, _ in values)
+
+
+def _thumbnail(tiff: TiffData, ifd0: Ifd, problems: list[str]) -> bytes | None:
+    if ifd0.next_offset == 0:
+        return None
+    try:
+        ifd1 = tiff.read_ifd(ifd0.next_offset)
+    except TiffError as error:
+        problems.append(f"EXIF thumbnail directory unreadable ({error}); ignored")
+        return None
+    offset, length = _int(ifd1.get(THUMB_OFFSET)), _int(ifd1.get(THUMB_LENGTH))
+    if offset is None or not length:
+        return None
+    if offset + length > len(tiff.data):
+        problems.append("the EXIF thumbnail points outside the EXIF data; ignored")
+        return None
+    thumbnail = tiff.data[offset : offset + length]
+    return thumbnail if thumbnail.startswith(b"\xff\xd8") else None
+
+
+def _parse_ricoh(tiff: TiffData, maker_note: Entry, problems: list[str]) -> RicohMakerNote | None:
+    if maker_note.value_offset is None or maker_note.data[:8] not in RICOH_MAKERNOTE_HEADERS:
+        return None  # another maker's note, or Ricoh's old text format: nothing for us
+    try:
+        main = tiff.read_ifd(maker_note.value_offset + 8)
+    except TiffError as error:
+        problems.append(f"Ricoh MakerNote unreadable ({error}); ignored")
+        return None
+    image_type = zenith = None
+    theta_offset = _int(main.get(RICOH_THETA_IFD))
+    if theta_offset is not None:
+        theta = _theta_ifd(tiff, theta_offset, problems)
+        if theta is not None:
+            image_type = _int(theta.get(THETA_IMAGE_TYPE))
+            zenith_value = _int(theta.get(THETA_ZENITH))
+            zenith = None if zenith_value is None else bool(zenith_value)
+    return RicohMakerNote(_serial(main.get(RICOH_SERIAL)), image_type, zenith)
+
+
+def _theta_ifd(tiff: TiffData, offset: int, problems: list[str]) -> Ifd | None:
+    # Editors that re-save EXIF move the MakerNote without fixing this absolute offset, so
+    # what it points at may be anything: accept it only if it looks like a real IFD.
+    try:
+        theta = tiff.read_ifd(offset, max_entries=256)
+    except TiffError as error:
+        problems.append(f"THETA MakerNote data unreadable ({error}); ignored")
+        return None
+    image_type = _int(theta.get(THETA_IMAGE_TYPE))
+    if theta.skipped or not theta.entries or (image_type is not None and not 1 <= image_type <= 6):
+        problems.append("THETA MakerNote data looks damaged (file re-saved by an editor?); ignored")
+        return None
+    return theta
+
+
+def _serial(entry: Entry | None) -> str | None:
+    if entry is None:
+        return None
+    text = entry.data.split(b"\x00", 1)[0].strip()
+    # Non-THETA Ricoh cameras store a binary internal number here: ignore that.
+    if not text or not all(0x20 < byte < 0x7F for byte in text):
+        return None
+    return text.decode("ascii")

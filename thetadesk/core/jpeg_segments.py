@@ -1,0 +1,168 @@
+"""Walk a JPEG's marker segments up to the start of scan, never into the image data.
+
+Only what inspection needs is kept: the Exif and XMP APP1 payloads (Extended XMP chunks too)
+and the frame header (SOFn) for the real pixel size. Everything else is skipped with a seek,
+so a 20 MB photo costs a few small reads. Every length is checked against the file size.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+EXIF_HEADER = b"Exif\x00\x00"
+XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
+XMP_EXTENSION_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
+
+SOI, EOI, SOS, APP1 = 0xD8, 0xD9, 0xDA, 0xE1
+# SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC), which share the range.
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_PROGRESSIVE_SOF = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
+# Markers that stand alone, without a length field.
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
+
+MAX_SEGMENTS = 4096  # a real header has a dozen; Extended XMP may add a few hundred
+MAX_FILL_BYTES = 64  # 0xFF padding allowed before a marker
+MAX_EXTENDED_XMP_BYTES = 16 * 1024 * 1024  # Google depth maps live here; more is not a photo
+
+
+class JpegStructureError(Exception):
+    """The file is not a readable JPEG; str(error) is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The frame header: the real pixel size, whatever the metadata claims."""
+
+    width: int
+    height: int
+    progressive: bool
+    components: int
+
+
+@dataclass(frozen=True)
+class XmpChunk:
+    """One Extended XMP segment: a slice of a larger packet identified by its GUID."""
+
+    guid: str
+    full_length: int
+    offset: int
+    data: bytes
+
+
+@dataclass
+class JpegHeader:
+    frame: Frame | None = None
+    exif: bytes | None = None  # the TIFF structure, "Exif\0\0" header removed
+    xmp: bytes | None = None  # the main packet, namespace header removed
+    extended_xmp: list[XmpChunk] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_header(stream: BinaryIO, size: int) -> JpegHeader:
+    """Parse segments from the stream's start to SOS. Raises JpegStructureError."""
+    stream.seek(0)
+    if stream.read(2) != b"\xff\xd8":
+        raise JpegStructureError("not a JPEG file (no start-of-image marker)")
+    header = JpegHeader()
+    extended_total = 0
+    for _ in range(MAX_SEGMENTS):
+        position = stream.tell()
+        marker = _next_marker(stream, position)
+        if marker in _STANDALONE:
+            continue
+        if marker == EOI:
+            raise JpegStructureError("damaged JPEG: the image ends before any image data")
+        if marker == SOI:
+            raise JpegStructureError(f"damaged JPEG: a second start-of-image at byte {position}")
+        length = _read_exact(stream, 2, "segment length")
+        (seg_len,) = struct.unpack(">H", length)
+        body_start = stream.tell()
+        if seg_len < 2:
+            raise JpegStructureError(f"damaged JPEG: invalid segment length at byte {position}")
+        if body_start + seg_len - 2 > size:
+            raise JpegStructureError("truncated file: it ends inside the JPEG header")
+        if marker == SOS:
+            if header.frame is None:
+                raise JpegStructureError("damaged JPEG: no frame header before the image data")
+            return header
+        if marker in _SOF_MARKERS or marker == APP1:
+            body = _read_exact(stream, seg_len - 2, "segment")
+            if marker == APP1:
+                extended_total += _keep_app1(header, body, extended_total)
+            elif header.frame is None:
+                header.frame = _parse_frame(body, marker, position)
+        else:
+            stream.seek(seg_len - 2, 1)
+    raise JpegStructureError(f"damaged JPEG: more than {MAX_SEGMENTS} header segments")
+
+
+def has_end_marker(stream: BinaryIO, size: int) -> bool:
+    """True when the file ends with EOI (FF D9), allowing NUL padding some copiers add."""
+    tail_len = min(size, 4096)
+    stream.seek(size - tail_len)
+    tail = stream.read(tail_len).rstrip(b"\x00")
+    return tail.endswith(b"\xff\xd9")
+
+
+def _next_marker(stream: BinaryIO, position: int) -> int:
+    first = stream.read(1)
+    if first != b"\xff":
+        if not first:
+            raise JpegStructureError("truncated file: it ends inside the JPEG header")
+        raise JpegStructureError(f"damaged JPEG: expected a marker at byte {position}")
+    for _ in range(MAX_FILL_BYTES):
+        byte = stream.read(1)
+        if not byte:
+            raise JpegStructureError("truncated file: it ends inside the JPEG header")
+        if byte != b"\xff":
+            if byte == b"\x00":
+                raise JpegStructureError(f"damaged JPEG: invalid marker at byte {position}")
+            return byte[0]
+    raise JpegStructureError(f"damaged JPEG: too much padding at byte {position}")
+
+
+def _read_exact(stream: BinaryIO, count: int, what: str) -> bytes:
+    data = stream.read(count)
+    if len(data) != count:
+        raise JpegStructureError(f"truncated file: it ends inside a JPEG {what}")
+    return data
+
+
+def _parse_frame(body: bytes, marker: int, position: int) -> Frame:
+    if len(body) < 6:
+        raise JpegStructureError(f"damaged JPEG: frame header too short at byte {position}")
+    _precision, height, width, components = struct.unpack(">BHHB", body[:6])
+    if width == 0 or height == 0:
+        # Height 0 means "defined later by a DNL marker": legal, but no camera writes it.
+        raise JpegStructureError(f"unsupported JPEG: the frame header declares {width}×{height}")
+    return Frame(width, height, marker in _PROGRESSIVE_SOF, components)
+
+
+def _keep_app1(header: JpegHeader, body: bytes, extended_total: int) -> int:
+    """Store an APP1 payload we care about; returns how many Extended XMP bytes were kept."""
+    if body.startswith(EXIF_HEADER):
+        if header.exif is None:
+            tiff = body[len(EXIF_HEADER) :]
+            # Some broken writers repeat the header ("Exif\0\0Exif\0\0..."): tolerate it.
+            while tiff.startswith(EXIF_HEADER):
+                tiff = tiff[len(EXIF_HEADER) :]
+            header.exif = tiff
+    elif body.startswith(XMP_HEADER):
+        if header.xmp is None:
+            header.xmp = body[len(XMP_HEADER) :]
+    elif body.startswith(XMP_EXTENSION_HEADER):
+        chunk = body[len(XMP_EXTENSION_HEADER) :]
+        if len(chunk) < 40:
+            header.notes.append("an Extended XMP segment is too short; ignored")
+            return 0
+        if extended_total + len(chunk) > MAX_EXTENDED_XMP_BYTES:
+            if "Extended XMP is too large; ignored the rest" not in header.notes:
+                header.notes.append("Extended XMP is too large; ignored the rest")
+            return 0
+        full_length, offset = struct.unpack(">II", chunk[32:40])
+        guid = chunk[:32].decode("ascii", "replace")
+        header.extended_xmp.append(XmpChunk(guid, full_length, offset, chunk[40:]))
+        return len(chunk)
+    return 0

@@ -1,0 +1,137 @@
+"""The verdict rules for a readable JPEG, from facts already extracted (no I/O here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+# The largest THETA still (X, 11008×5504) with headroom; far bigger headers are refused.
+MAX_PIXELS = int(11008 * 5504 * 1.5)
+
+_STITCH = "stitch it in the THETA app first"
+_DATETIME = re.compile(r"(\d{4}):(\d{2}):(\d{2})[ T]\d{2}:\d{2}:\d{2}")
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    NEEDS_REVIEW = "needs_review"
+    REJECTED = "rejected"
+
+    @property
+    def uploadable(self) -> bool:
+        return self in (Verdict.OK, Verdict.WARNING)
+
+
+@dataclass(frozen=True)
+class Facts:
+    width: int
+    height: int
+    model: str
+    is_theta: bool
+    theta_image_type: int | None
+    gpano: Mapping[str, str]
+    exif_width: int | None
+    exif_height: int | None
+    orientation: int | None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    reasons: tuple[str, ...]
+
+
+def pixel_cap_reason(width: int, height: int) -> str | None:
+    if width * height <= MAX_PIXELS:
+        return None
+    return (
+        f"pixel count over the cap: the header declares {width}×{height} "
+        f"({width * height / 1e6:.1f} Mpx; the limit is {MAX_PIXELS / 1e6:.1f} Mpx)"
+    )
+
+
+def judge(facts: Facts) -> Judgement:
+    size = f"{facts.width}×{facts.height}"
+    projection = facts.gpano.get("ProjectionType")
+    rejections = []
+    if facts.theta_image_type in (2, 3):
+        rejections.append(f"dual-fisheye image: {_STITCH}")
+    elif facts.theta_image_type in (4, 5, 6):
+        rejections.append(f"single-fisheye image: {_STITCH}")
+    if projection is not None and projection.strip().lower() != "equirectangular":
+        rejections.append(f"projection is {projection or 'empty'}, not equirectangular")
+    if facts.width != 2 * facts.height:
+        rejections.append(f"not a 360° panorama: {size} is not 2:1")
+    if rejections:
+        return Judgement(Verdict.REJECTED, tuple(rejections))
+
+    gpano_equirectangular = projection is not None
+    if not gpano_equirectangular and facts.theta_image_type != 1:
+        what = f"{facts.model} photo" if facts.model else "2:1 image"
+        return Judgement(
+            Verdict.NEEDS_REVIEW,
+            (f"{what} with no GPano and no THETA data: nothing proves it is a 360° photo",),
+        )
+
+    warnings = []
+    if not gpano_equirectangular:
+        warnings.append("THETA equirectangular photo without GPano: viewers may show it flat")
+    warnings += _size_disagreements(facts)
+    if facts.orientation not in (None, 1):
+        warnings.append(
+            f"EXIF Orientation is {facts.orientation}, not 1: a panorama is never rotated, "
+            "it is used as stored"
+        )
+    notes = []
+    if not facts.is_theta and facts.theta_image_type is None:
+        notes.append("not from a RICOH THETA")
+    if facts.gpano.get("UsePanoramaViewer", "").strip().lower() == "false":
+        notes.append("GPano UsePanoramaViewer is False")
+    if warnings:
+        return Judgement(Verdict.WARNING, (*warnings, *notes))
+    camera = facts.model if facts.is_theta else "360° camera"
+    headline = f"stitched equirectangular photo from {camera}, {size}"
+    return Judgement(Verdict.OK, (headline, *notes))
+
+
+def _size_disagreements(facts: Facts) -> list[str]:
+    real = (facts.width, facts.height)
+    shown = f"{facts.width}×{facts.height}"
+    declared = []
+    for prefix in ("CroppedAreaImage", "FullPano"):
+        width = facts.gpano.get(f"{prefix}WidthPixels")
+        height = facts.gpano.get(f"{prefix}HeightPixels")
+        if width is not None and height is not None:
+            declared.append(("GPano", _as_int(width), _as_int(height), f"{width}×{height}"))
+    if facts.exif_width is not None and facts.exif_height is not None:
+        exif_size = f"{facts.exif_width}×{facts.exif_height}"
+        declared.append(("EXIF", facts.exif_width, facts.exif_height, exif_size))
+    reasons: list[str] = []
+    for source, width, height, text in declared:
+        if (width, height) != real:
+            reason = f"{source} says {text} but the image is {shown}"
+            if reason not in reasons:
+                reasons.append(reason)
+    return reasons
+
+
+def _as_int(text: str) -> int | None:
+    try:
+        return int(float(text.strip()))
+    except ValueError:
+        return None
+
+
+def date_from_exif(value: str | None) -> str | None:
+    """ "YYYY-MM-DD" from an EXIF date-time, or None when absent or not a real date."""
+    match = _DATETIME.match(value or "")
+    if match is None:
+        return None
+    try:
+        return dt.date(*(int(part) for part in match.groups())).isoformat()
+    except ValueError:  # "0000:00:00 00:00:00" and other placeholders
+        return None
