@@ -155,7 +155,7 @@ def _inspect_jpeg(path: Path, size: int) -> Inspection:
     return Inspection(
         path=path,
         verdict=judgement.verdict,
-        reasons=(*judgement.reasons, *notes),
+        reasons=tuple(_printable(reason) for reason in (*judgement.reasons, *notes)),
         size_bytes=size,
         make=clean_model(exif.make),
         model=model,
@@ -176,3 +176,8 @@ def _inspect_jpeg(path: Path, size: int) -> Inspection:
         exif_height=exif.pixel_height,
         has_embedded_thumbnail=exif.thumbnail is not None,
     )
+
+
+def _printable(text: str) -> str:
+    # Reasons quote values from the file; a damaged one must not put control bytes on a tile.
+    return "".join(char if char.isprintable() else "?" for char in text)

@@ -7,7 +7,9 @@ so a 20 MB photo costs a few small reads. Every length is checked against the fi
 
 from __future__ import annotations
 
+import io
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -62,11 +64,31 @@ class JpegHeader:
 
 def read_header(stream: BinaryIO, size: int) -> JpegHeader:
     """Parse segments from the stream's start to SOS. Raises JpegStructureError."""
+    header = JpegHeader()
+    extended_total = 0
+    for marker, body_start, body_length in iter_segments(stream, size):
+        if marker == SOS:
+            if header.frame is None:
+                raise JpegStructureError("damaged JPEG: no frame header before the image data")
+            return header
+        if marker == APP1 or (marker in _SOF_MARKERS and header.frame is None):
+            stream.seek(body_start)
+            body = _read_exact(stream, body_length, "segment")
+            if marker == APP1:
+                extended_total += _keep_app1(header, body, extended_total)
+            else:
+                header.frame = _parse_frame(body, marker, body_start - 4)
+    raise JpegStructureError("damaged JPEG: no image data")  # not reached: iter_segments raises
+
+
+def iter_segments(stream: BinaryIO, size: int) -> Iterator[tuple[int, int, int]]:
+    """Yield (marker, body offset, body length) for each segment, SOS last.
+
+    The consumer may read a body; the walk seeks past it whatever was read.
+    """
     stream.seek(0)
     if stream.read(2) != b"\xff\xd8":
         raise JpegStructureError("not a JPEG file (no start-of-image marker)")
-    header = JpegHeader()
-    extended_total = 0
     for _ in range(MAX_SEGMENTS):
         position = stream.tell()
         marker = _next_marker(stream, position)
@@ -76,26 +98,34 @@ def read_header(stream: BinaryIO, size: int) -> JpegHeader:
             raise JpegStructureError("damaged JPEG: the image ends before any image data")
         if marker == SOI:
             raise JpegStructureError(f"damaged JPEG: a second start-of-image at byte {position}")
-        length = _read_exact(stream, 2, "segment length")
-        (seg_len,) = struct.unpack(">H", length)
+        (segment_length,) = struct.unpack(">H", _read_exact(stream, 2, "segment length"))
         body_start = stream.tell()
-        if seg_len < 2:
+        if segment_length < 2:
             raise JpegStructureError(f"damaged JPEG: invalid segment length at byte {position}")
-        if body_start + seg_len - 2 > size:
+        if body_start + segment_length - 2 > size:
             raise JpegStructureError("truncated file: it ends inside the JPEG header")
+        yield marker, body_start, segment_length - 2
         if marker == SOS:
-            if header.frame is None:
-                raise JpegStructureError("damaged JPEG: no frame header before the image data")
-            return header
-        if marker in _SOF_MARKERS or marker == APP1:
-            body = _read_exact(stream, seg_len - 2, "segment")
-            if marker == APP1:
-                extended_total += _keep_app1(header, body, extended_total)
-            elif header.frame is None:
-                header.frame = _parse_frame(body, marker, position)
-        else:
-            stream.seek(seg_len - 2, 1)
+            return
+        stream.seek(body_start + segment_length - 2)
     raise JpegStructureError(f"damaged JPEG: more than {MAX_SEGMENTS} header segments")
+
+
+def without_metadata(data: bytes) -> bytes:
+    """The same JPEG minus APP1-APP13, APP15 and COM segments.
+
+    For decoders that would otherwise parse (and warn about) damaged EXIF or MPF data. JFIF
+    (APP0) and Adobe (APP14, colour transform) stay: they change how pixels decode.
+    """
+    stream = io.BytesIO(data)
+    kept = [b"\xff\xd8"]
+    for marker, body_start, body_length in iter_segments(stream, len(data)):
+        if marker == SOS:
+            kept.append(data[body_start - 4 :])
+            break
+        if not (0xE1 <= marker <= 0xEF and marker != 0xEE) and marker != 0xFE:
+            kept.append(data[body_start - 4 : body_start + body_length])
+    return b"".join(kept)
 
 
 def has_end_marker(stream: BinaryIO, size: int) -> bool:

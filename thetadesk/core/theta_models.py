@@ -14,7 +14,8 @@ _CAMERA_CODES = {
 
 def clean_model(raw: str) -> str:
     """Model as written, minus the NUL/space padding THETA firmware adds (to 16 or 63 chars)."""
-    return " ".join(raw.replace("\x00", " ").split())
+    printable = "".join(char if char.isprintable() else " " for char in raw)
+    return " ".join(printable.split())
 
 
 def is_theta_model(model: str) -> bool:

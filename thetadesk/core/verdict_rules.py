@@ -71,11 +71,8 @@ def judge(facts: Facts) -> Judgement:
 
     gpano_equirectangular = projection is not None
     if not gpano_equirectangular and facts.theta_image_type != 1:
-        what = f"{facts.model} photo" if facts.model else "2:1 image"
-        return Judgement(
-            Verdict.NEEDS_REVIEW,
-            (f"{what} with no GPano and no THETA data: nothing proves it is a 360° photo",),
-        )
+        reason = "2:1 but no GPano and no THETA image type: nothing proves it is a 360° photo"
+        return Judgement(Verdict.NEEDS_REVIEW, (reason,))
 
     warnings = []
     if not gpano_equirectangular:
@@ -86,15 +83,19 @@ def judge(facts: Facts) -> Judgement:
             f"EXIF Orientation is {facts.orientation}, not 1: a panorama is never rotated, "
             "it is used as stored"
         )
-    notes = []
-    if not facts.is_theta and facts.theta_image_type is None:
-        notes.append("not from a RICOH THETA")
+    from_theta = facts.is_theta or facts.theta_image_type is not None
+    notes = [] if from_theta else ["not from a RICOH THETA"]
     if facts.gpano.get("UsePanoramaViewer", "").strip().lower() == "false":
+        # Not a verdict rule in the metadata notes: worth saying, not worth blocking.
         notes.append("GPano UsePanoramaViewer is False")
     if warnings:
         return Judgement(Verdict.WARNING, (*warnings, *notes))
-    camera = facts.model if facts.is_theta else "360° camera"
-    headline = f"stitched equirectangular photo from {camera}, {size}"
+    if from_theta:
+        headline = f"stitched 360° photo from {facts.model or 'a RICOH THETA'}, {size}"
+    else:
+        camera = f" ({facts.model})" if facts.model else ""
+        headline = f"equirectangular 360° photo{camera}, {size}, not from a RICOH THETA"
+        notes.remove("not from a RICOH THETA")
     return Judgement(Verdict.OK, (headline, *notes))
 
 

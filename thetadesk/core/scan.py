@@ -1,0 +1,67 @@
+"""Expand the files and folders a user gave (CLI arguments, a drop) into photo files."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg"})
+_IGNORED_NAMES = frozenset({"thumbs.db", ".ds_store"})
+
+
+def find_photos(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files given explicitly are kept whatever their name, so they get a verdict; folders
+    are searched recursively for .jpg/.jpeg files, skipping hidden folders, macOS AppleDouble
+    `._*` companions and system files. Each folder's results are sorted; duplicates dropped.
+    """
+    found: list[Path] = []
+    seen: set[str] = set()
+    visited_dirs: set[str] = set()
+    for given in paths:
+        path = Path(given)
+        candidates = _walk(path, visited_dirs) if path.is_dir() else [path]
+        for candidate in candidates:
+            key = os.path.normcase(os.path.abspath(candidate))
+            if key not in seen:
+                seen.add(key)
+                found.append(candidate)
+    return found
+
+
+def is_photo_name(name: str) -> bool:
+    if name.startswith("._") or name.lower() in _IGNORED_NAMES:
+        return False
+    return os.path.splitext(name)[1].lower() in PHOTO_SUFFIXES
+
+
+def _walk(top: Path, visited_dirs: set[str]) -> list[Path]:
+    photos: list[Path] = []
+    stack = [top]  # iterative: a deep tree cannot hit the recursion limit
+    while stack:
+        folder = stack.pop()
+        real = os.path.realpath(folder)
+        if real in visited_dirs:
+            continue  # a symlink loop, or the same folder reached twice
+        visited_dirs.add(real)
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if _is_dir(entry):
+                        if not entry.name.startswith("."):
+                            stack.append(Path(entry.path))
+                    elif is_photo_name(entry.name):
+                        photos.append(Path(entry.path))
+        except OSError as error:
+            log.warning("cannot list %s: %s", folder, error)
+    return sorted(photos)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows symlinks; loops are stopped by visited_dirs
+    except OSError:
+        return False
