@@ -206,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"thetadesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to standard error")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that this install has what the app needs (Qt, JPEG, keyring, CA store)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = commands.add_parser("check", help="check files and folders, print verdicts")
@@ -246,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
+    if args.self_test:
+        from thetadesk.gui.selftest import run_self_test  # Qt only when asked for
+
+        return run_self_test()
     if args.command in (None, "gui"):
         from thetadesk.gui.app import main as gui_main  # Qt only when the window is wanted
 

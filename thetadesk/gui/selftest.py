@@ -1,0 +1,267 @@
+"""`thetadesk --self-test`: does this build have everything the app needs at run time?
+
+It runs on every frozen build before it is packaged (qutebrowser's habit of smoke-testing
+the frozen app), and a user can run it to report a broken install. It starts Qt offscreen,
+so it needs no display, and it makes no network connection and writes no file.
+
+Checks, each printed on one line as ok, warn or FAIL:
+  version   the app version, Python, the OS, frozen or not
+  qt        PySide6 imports and a QApplication starts; the bundled platform plugins
+  qt-jpeg   Qt can encode and decode a JPEG (imageformats/qjpeg) and has the svg/ico plugins
+  pillow    Pillow can encode and decode a JPEG (thumbnails and EXIF in core)
+  resources the icon files are where thetadesk.gui.resources looks, and Qt can draw the SVG
+  tls       the CA bundle requests verifies servers with loads into an SSLContext
+  keyring   which keyring backend is in use and whether it keeps secrets safely
+            (a missing secure backend is a warning: the app then asks for the password)
+  bundle    frozen builds only: no server code (Django, DRF, image360_server) was bundled
+
+Exit status 0 when no check failed, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib.util
+import io
+import os
+import platform
+import ssl
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from thetadesk import __version__
+
+# Qt modules the app is built with; anything else is left out of the bundle on purpose.
+QT_MODULES = ("QtCore", "QtGui", "QtWidgets", "QtSvg")
+REQUIRED_IMAGE_FORMATS = ("jpeg", "svg", "ico")
+# The platform plugin each OS's desktop needs, besides offscreen which the self-test uses.
+NATIVE_PLATFORM_PLUGIN = {"win32": "qwindows", "darwin": "qcocoa", "linux": "qxcb"}
+SERVER_ONLY_MODULES = ("django", "rest_framework", "rest_framework_simplejwt", "image360_server")
+
+
+class Status(enum.Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: Status
+    detail: str
+
+
+class CheckFailed(Exception):
+    """A check's reason to report FAIL."""
+
+
+class CheckWarning(Exception):
+    """A check's reason to report warn: the app works, but not as well as it could."""
+
+
+def is_frozen() -> bool:
+    return bool(getattr(sys, "frozen", False))
+
+
+# -- checks: each returns its one-line detail, or raises ------------------------------------
+
+
+def check_version() -> str:
+    where = f"frozen at {getattr(sys, '_MEIPASS', '?')}" if is_frozen() else "from source"
+    return (
+        f"thetadesk {__version__}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()} {platform.machine()}, {where}"
+    )
+
+
+def _qt_plugin_dirs(kind: str) -> list[str]:
+    from PySide6.QtCore import QCoreApplication
+
+    dirs = [os.path.join(path, kind) for path in QCoreApplication.libraryPaths()]
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def check_qt() -> str:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import PySide6
+    from PySide6 import QtCore
+    from PySide6.QtWidgets import QApplication
+
+    for module in QT_MODULES:
+        __import__(f"PySide6.{module}")
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "thetadesk"])
+    platform_name = app.platformName()  # type: ignore[attr-defined]
+    plugins = sorted(
+        os.path.splitext(name)[0].removeprefix("lib")
+        for folder in _qt_plugin_dirs("platforms")
+        for name in os.listdir(folder)
+    )
+    detail = (
+        f"PySide6 {PySide6.__version__}, Qt {QtCore.qVersion()}, running on {platform_name!r}; "
+        f"platform plugins: {', '.join(plugins) or 'none found'}"
+    )
+    native = NATIVE_PLATFORM_PLUGIN.get(sys.platform)
+    if is_frozen() and native and native not in plugins:
+        raise CheckFailed(f"{detail}; the {native} plugin this OS needs is missing")
+    return detail
+
+
+def check_qt_jpeg() -> str:
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QImage, QImageReader
+
+    formats = {bytes(f.data()).decode() for f in QImageReader.supportedImageFormats()}
+    missing = [f for f in REQUIRED_IMAGE_FORMATS if f not in formats]
+    if missing:
+        raise CheckFailed(f"no Qt image plugin for {', '.join(missing)}")
+    source = QImage(64, 32, QImage.Format.Format_RGB32)
+    source.fill(QColor(200, 40, 40))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not source.save(buffer, "JPEG", 90):
+        raise CheckFailed("Qt could not encode a JPEG")
+    buffer.close()
+    decoded = QImage.fromData(data, "JPEG")
+    if decoded.isNull() or (decoded.width(), decoded.height()) != (64, 32):
+        raise CheckFailed("Qt could not decode the JPEG it made")
+    red = decoded.pixelColor(32, 16).red()
+    if abs(red - 200) > 16:
+        raise CheckFailed(f"Qt decoded a wrong colour (red {red}, expected about 200)")
+    return f"encoded and decoded a {data.size()}-byte JPEG; plugins: {', '.join(sorted(formats))}"
+
+
+def check_pillow() -> str:
+    from PIL import Image, features
+
+    if not features.check("jpg"):
+        raise CheckFailed("Pillow was built without JPEG support")
+    stream = io.BytesIO()
+    Image.new("RGB", (64, 32), (40, 200, 40)).save(stream, "JPEG", quality=90)
+    stream.seek(0)
+    with Image.open(stream) as image:
+        image.load()
+        if image.size != (64, 32) or image.format != "JPEG":
+            raise CheckFailed(f"Pillow decoded {image.format} {image.size}, expected JPEG 64x32")
+        green = image.getpixel((32, 16))[1]  # type: ignore[index]
+    if abs(green - 200) > 16:
+        raise CheckFailed(f"Pillow decoded a wrong colour (green {green}, expected about 200)")
+    return f"Pillow {Image.__version__} (libjpeg {features.version('jpg')}) round-tripped a JPEG"
+
+
+def check_resources() -> str:
+    from PySide6.QtGui import QImage
+
+    from thetadesk.gui import resources
+
+    folder = resources.resource_dir()
+    missing = [
+        name for name in (resources.ICON_SVG, resources.ICON_PNG) if not (folder / name).is_file()
+    ]
+    if missing:
+        raise CheckFailed(f"missing in {folder}: {', '.join(missing)}")
+    svg = QImage(str(folder / resources.ICON_SVG))
+    if svg.isNull():
+        raise CheckFailed(f"Qt could not draw {folder / resources.ICON_SVG}")
+    if resources.app_icon().isNull():
+        raise CheckFailed("the app icon is empty")
+    return f"icon files in {folder}; the SVG draws at {svg.width()}x{svg.height()}"
+
+
+def check_tls() -> str:
+    import requests.certs
+
+    bundle = requests.certs.where()
+    if not os.path.isfile(bundle):
+        raise CheckFailed(f"requests' CA bundle is missing: {bundle}")
+    context = ssl.create_default_context(cafile=bundle)
+    count = context.cert_store_stats()["x509_ca"]
+    if count == 0:
+        raise CheckFailed(f"no CA certificates loaded from {bundle}")
+    return f"{count} CA certificates from {bundle} ({ssl.OPENSSL_VERSION})"
+
+
+def _secure_keyring(backend: object) -> bool:
+    """False for the backends that keep nothing or keep it in plain files."""
+    module = type(backend).__module__
+    if module.startswith(("keyring.backends.fail", "keyring.backends.null")):
+        return False
+    if module.startswith("keyrings.alt"):  # plaintext and weakly encrypted file backends
+        return False
+    children = getattr(backend, "backends", None)  # ChainerBackend: secure if any child is
+    if children is not None:
+        return any(_secure_keyring(child) for child in children)
+    return True
+
+
+def check_keyring() -> str:
+    import keyring
+
+    backend = keyring.get_keyring()
+    name = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    children = getattr(backend, "backends", None)
+    if children is not None:
+        inner = ", ".join(f"{type(c).__module__}.{type(c).__qualname__}" for c in children)
+        name += f" [{inner or 'no backends'}]"
+    if not _secure_keyring(backend):
+        raise CheckWarning(
+            f"{name}: no secure keyring here, so thetadesk cannot remember sign-ins "
+            "(it asks for the password instead)"
+        )
+    return f"{name} (priority {getattr(backend, 'priority', '?')})"
+
+
+def check_bundle() -> str:
+    if not is_frozen():
+        return "not frozen; nothing to check"
+    present = [name for name in SERVER_ONLY_MODULES if importlib.util.find_spec(name) is not None]
+    if present:
+        raise CheckFailed(f"server code was bundled: {', '.join(present)}")
+    return "no server code (" + ", ".join(SERVER_ONLY_MODULES) + ") in the bundle"
+
+
+CHECKS: list[tuple[str, Callable[[], str]]] = [
+    ("version", check_version),
+    ("qt", check_qt),
+    ("qt-jpeg", check_qt_jpeg),
+    ("pillow", check_pillow),
+    ("resources", check_resources),
+    ("tls", check_tls),
+    ("keyring", check_keyring),
+    ("bundle", check_bundle),
+]
+
+
+def run_checks() -> list[CheckResult]:
+    results = []
+    for name, check in CHECKS:
+        try:
+            results.append(CheckResult(name, Status.OK, check()))
+        except CheckWarning as exc:
+            results.append(CheckResult(name, Status.WARN, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - any error is this check's failure to report
+            reason = str(exc) if isinstance(exc, CheckFailed) else f"{type(exc).__name__}: {exc}"
+            results.append(CheckResult(name, Status.FAIL, reason))
+    return results
+
+
+def run_self_test(out: TextIO | None = None) -> int:
+    """Run every check, print one line each and a verdict; return the exit status."""
+    out = out or sys.stdout
+    results = run_checks()
+    print(f"thetadesk {__version__} self-test", file=out)
+    for result in results:
+        print(f"  {result.status.value:<4}  {result.name:<9}  {result.detail}", file=out)
+    failed = [r.name for r in results if r.status is Status.FAIL]
+    warned = [r.name for r in results if r.status is Status.WARN]
+    if failed:
+        print(f"self-test FAILED: {', '.join(failed)}", file=out)
+    else:
+        note = f" ({len(warned)} warning{'s' if len(warned) != 1 else ''})" if warned else ""
+        print(f"self-test passed{note}", file=out)
+    if out is not None:  # None in a windowed Windows exe, which has no console
+        out.flush()
+    return 1 if failed else 0
