@@ -1,0 +1,95 @@
+"""Expanding dropped or given paths into the photo files to inspect."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from thetadesk.core.scan import find_photos
+
+
+def touch(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+    return path
+
+
+@pytest.fixture
+def roll(tmp_path: Path) -> Path:
+    root = tmp_path / "roll"
+    for name in [
+        "R0010002.JPG",
+        "R0010001.jpg",
+        "b/pano.Jpeg",
+        "a/deeper/R0010003.JPG",
+        "._R0010001.JPG",  # macOS AppleDouble companion
+        "Thumbs.db",
+        ".DS_Store",
+        "notes.txt",
+        "R0010004.DNG",
+        "video.MP4",
+        ".hidden/R0010005.JPG",
+        "a/.thumbnails/R0010006.JPG",
+    ]:
+        touch(root / name)
+    return root
+
+
+def test_folders_are_searched_recursively_sorted_and_filtered(roll: Path) -> None:
+    assert find_photos([roll]) == [
+        roll / "R0010001.jpg",
+        roll / "R0010002.JPG",
+        roll / "a" / "deeper" / "R0010003.JPG",
+        roll / "b" / "pano.Jpeg",
+    ]
+
+
+def test_explicit_files_are_kept_whatever_their_name(roll: Path) -> None:
+    given = [roll / "notes.txt", roll / "._R0010001.JPG", roll / "R0010004.DNG"]
+    assert find_photos(given) == given
+
+
+def test_missing_explicit_path_is_kept_to_be_reported(tmp_path: Path) -> None:
+    assert find_photos([str(tmp_path / "gone.JPG")]) == [tmp_path / "gone.JPG"]
+
+
+def test_duplicates_are_dropped_keeping_first_order(roll: Path) -> None:
+    first = roll / "R0010002.JPG"
+    relative = os.path.relpath(first)
+    result = find_photos([first, roll, relative, str(first)])
+    assert result[0] == first
+    assert len(result) == 4 and len(set(result)) == 4
+
+
+def test_accepts_strings_and_empty_input(roll: Path) -> None:
+    assert find_photos([str(roll / "b")]) == [roll / "b" / "pano.Jpeg"]
+    assert find_photos([]) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="needs symlinks")
+def test_symlink_loops_end(roll: Path) -> None:
+    (roll / "a" / "deeper" / "loop").symlink_to(roll, target_is_directory=True)
+    (roll / "b" / "self").symlink_to(roll / "b", target_is_directory=True)
+    result = find_photos([roll])
+    assert len(result) == 4
+    assert len({os.path.realpath(p) for p in result}) == 4
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="needs symlinks")
+def test_symlinked_folder_outside_the_tree_is_followed(tmp_path: Path) -> None:
+    elsewhere = touch(tmp_path / "elsewhere" / "R0000001.JPG").parent
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "link").symlink_to(elsewhere, target_is_directory=True)
+    assert find_photos([root]) == [root / "link" / "R0000001.JPG"]
+
+
+def test_many_non_image_files_are_quick(tmp_path: Path) -> None:
+    folder = tmp_path / "junk"
+    folder.mkdir()
+    for index in range(2000):
+        (folder / f"file{index}.dat").write_bytes(b"")
+    touch(folder / "one.jpg")
+    assert find_photos([folder]) == [folder / "one.jpg"]
