@@ -24,8 +24,9 @@ from thetadesk.core.errors import (
     ServerUnreachable,
     SignInRequired,
 )
+from thetadesk.core.http_session import new_session
 from thetadesk.core.multipart import CancelCheck, MultipartFileBody, ProgressCallback
-from thetadesk.core.tokens import BearerAuth, TokenKeeper
+from thetadesk.core.tokens import BearerAuth, NoAuth, TokenKeeper
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,9 @@ READ_TIMEOUT = 30.0
 USER_AGENT = "thetadesk"
 
 
-def upload_read_timeout(size_bytes: int) -> float:
+def upload_read_timeout(size_bytes: int, base: float = READ_TIMEOUT) -> float:
     """Seconds to wait for the answer to an upload: the server hashes and stores the file."""
-    return READ_TIMEOUT + 2.0 * size_bytes / 1_000_000
+    return base + 2.0 * size_bytes / 1_000_000
 
 
 def is_loopback_host(host: str) -> bool:
@@ -126,7 +127,7 @@ class Image360Client:
         read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self.base_url = normalize_server_url(server_url, allow_http=allow_http)
-        self.session = session or requests.Session()
+        self.session = session or new_session()
         self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.tokens = TokenKeeper(on_refresh_token)
         self.connect_timeout = connect_timeout
@@ -147,7 +148,9 @@ class Image360Client:
         **kwargs: Any,
     ) -> requests.Response:
         timeout = (self.connect_timeout, read_timeout or self.read_timeout)
-        auth = BearerAuth(token) if token else None
+        # An explicit auth object, even for unauthenticated calls, keeps requests from
+        # adding a ~/.netrc password of its own.
+        auth: requests.auth.AuthBase = BearerAuth(token) if token else NoAuth()
         try:
             response = self.session.request(
                 method,
@@ -180,7 +183,8 @@ class Image360Client:
         if isinstance(body, MultipartFileBody) and 0 < body.sent < body.len:
             return ServerUnreachable(
                 f"The connection was reset after {body.sent} of {body.len} bytes; the photo "
-                "may be too large for this server, or the network dropped"
+                "may be too large for this server, or the network dropped",
+                mid_body=True,
             )
         cause = exc.__context__ or exc
         reason = type(cause).__name__ if cause else "connection error"
@@ -311,7 +315,7 @@ class Image360Client:
             "POST",
             "api/upload-photo/",
             make_body=make_body,
-            read_timeout=upload_read_timeout(size),
+            read_timeout=upload_read_timeout(size, self.read_timeout),
         )
         try:
             data = response.json()

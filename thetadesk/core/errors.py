@@ -42,10 +42,15 @@ class SignInRequired(ApiError):
 
 
 class ServerUnreachable(ApiError):
-    """No answer at all: connection refused or reset, DNS failure, timeout."""
+    """No answer at all: connection refused or reset, DNS failure, timeout.
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    `mid_body` is True when the connection broke while the request body was being sent,
+    which is also how some servers refuse a body that is too large.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, mid_body: bool = False) -> None:
         super().__init__(message, status=status, retryable=True)
+        self.mid_body = mid_body
 
 
 class PhotoTooLarge(ApiError):

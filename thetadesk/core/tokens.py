@@ -104,3 +104,15 @@ class BearerAuth(requests.auth.AuthBase):
 
     def __repr__(self) -> str:
         return "BearerAuth(***)"
+
+
+class NoAuth(requests.auth.AuthBase):
+    """For requests that carry no token (sign-in, refresh).
+
+    Passing an auth object at all stops requests from applying a ~/.netrc entry for the
+    host, which would send a stored password to the server unasked.
+    """
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.pop("Authorization", None)
+        return request

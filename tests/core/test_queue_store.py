@@ -1,0 +1,158 @@
+"""The persistent queue: schema, migrations, crash recovery, odd paths, dedupe."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from thetadesk.core.queue_store import (
+    MIGRATIONS,
+    AddOutcome,
+    ItemState,
+    QueueStore,
+    QueueStoreError,
+)
+
+SERVER, USER = "http://127.0.0.1:1/", "tutorial"
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with QueueStore(tmp_path / "queue.sqlite3") as store:
+        yield store
+
+
+def test_new_file_has_the_current_schema_and_wal(store: QueueStore) -> None:
+    assert store.schema_version == len(MIGRATIONS)
+    with sqlite3.connect(store.db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.integrity_check() == "ok"
+
+
+def test_forward_migration_keeps_rows(tmp_path: Path) -> None:
+    db = tmp_path / "queue.sqlite3"
+    with QueueStore(db) as old:
+        old.add(SERVER, USER, tmp_path / "a.jpg")
+
+    def add_note_column(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE items ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+
+    with QueueStore(db, migrations=(*MIGRATIONS, add_note_column)) as new:
+        assert new.schema_version == len(MIGRATIONS) + 1
+        (item,) = new.items()
+        assert item.path == tmp_path / "a.jpg"
+    # Reopening with an older build is refused instead of guessing.
+    with pytest.raises(QueueStoreError, match="newer thetadesk"):
+        QueueStore(db)
+
+
+def test_a_damaged_file_is_a_readable_error(tmp_path: Path) -> None:
+    db = tmp_path / "queue.sqlite3"
+    db.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(QueueStoreError, match="cannot be used"):
+        QueueStore(db)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows names are always Unicode")
+def test_non_utf8_and_non_ascii_paths_survive(store: QueueStore, tmp_path: Path) -> None:
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9-\xff.jpg"))
+    nice = tmp_path / "Zürich 東京 🌍.JPG"
+    for path in (odd, nice):
+        store.add(SERVER, USER, path)
+    paths = [item.path for item in store.items()]
+    assert paths == [odd, nice]
+    assert os.fsencode(paths[0]).endswith(b"/caf\xe9-\xff.jpg")
+    assert "\\xe9" in store.items()[0].to_json()["path"]  # printable, not a crash
+    assert store.find_by_path(odd)[0].path == odd
+
+
+def test_adding_the_same_path_twice_keeps_one_row(store: QueueStore, tmp_path: Path) -> None:
+    path = tmp_path / "a.jpg"
+    first, outcome = store.add(SERVER, USER, path)
+    assert outcome is AddOutcome.ADDED
+    again, outcome = store.add(SERVER, USER, str(path))
+    assert outcome is AddOutcome.ALREADY and again.id == first.id
+    # Another account has its own row.
+    _, outcome = store.add(SERVER, "someone-else", path)
+    assert outcome is AddOutcome.ADDED
+
+
+def test_failed_rows_come_back_when_added_again(store: QueueStore, tmp_path: Path) -> None:
+    item, _ = store.add(SERVER, USER, tmp_path / "a.jpg")
+    store.update(item.id, state=ItemState.FAILED, reason="no", retryable=True)
+    again, outcome = store.add(SERVER, USER, tmp_path / "a.jpg")
+    assert outcome is AddOutcome.REQUEUED
+    assert again.state is ItemState.QUEUED and again.reason == ""
+
+
+def test_crash_recovery_marks_interrupted_uploads_unclear(store: QueueStore, tmp_path) -> None:
+    a, _ = store.add(SERVER, USER, tmp_path / "a.jpg")
+    b, _ = store.add(SERVER, USER, tmp_path / "b.jpg")
+    store.update(a.id, state=ItemState.UPLOADING)
+    store.update(b.id, state=ItemState.CHECKING)
+    assert store.recover_interrupted(SERVER, USER) == 2
+    a2, b2 = store.get(a.id), store.get(b.id)
+    assert a2 is not None and a2.state is ItemState.READY and a2.unclear
+    assert b2 is not None and b2.state is ItemState.QUEUED and not b2.unclear
+
+
+def test_claims_are_exclusive_across_threads(store: QueueStore, tmp_path: Path) -> None:
+    for n in range(50):
+        store.add(SERVER, USER, tmp_path / f"{n}.jpg")
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def claim_all() -> None:
+        while (item := store.claim_next(SERVER, USER)) is not None:
+            with lock:
+                claimed.append(item.id)
+
+    threads = [threading.Thread(target=claim_all) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 50
+    assert {i.state for i in store.items()} == {ItemState.CHECKING}
+
+
+def test_identical_content_checked_at_once_is_kept_once(store: QueueStore, tmp_path) -> None:
+    a, _ = store.add(SERVER, USER, tmp_path / "a.jpg")
+    b, _ = store.add(SERVER, USER, tmp_path / "copy of a.jpg")
+    for item in (a, b):
+        store.update(item.id, state=ItemState.CHECKING)
+    common = {"sha256": "ab" * 32, "size": 1, "mtime_ns": 1, "verdict": "ok", "fields": {}}
+    first = store.complete_check(a.id, state=ItemState.READY, reason="", **common)
+    second = store.complete_check(b.id, state=ItemState.READY, reason="", **common)
+    assert first is not None and first.state is ItemState.READY
+    assert second is not None and second.state is ItemState.SKIPPED
+    assert second.duplicate_of == a.id and "a.jpg" in second.reason
+
+
+def test_retry_remove_and_clear_finished(store: QueueStore, tmp_path: Path) -> None:
+    ids = [store.add(SERVER, USER, tmp_path / f"{n}.jpg")[0].id for n in range(4)]
+    store.update(ids[0], state=ItemState.UPLOADED)
+    store.update(ids[1], state=ItemState.FAILED, reason="boom")
+    store.update(ids[2], state=ItemState.SKIPPED)
+    assert store.retry() == 1
+    assert store.get(ids[1]).state is ItemState.QUEUED  # type: ignore[union-attr]
+    assert store.clear_finished() == 2
+    assert store.remove([ids[3]]) == 1
+    assert [i.id for i in store.items()] == [ids[1]]
+
+
+def test_update_of_a_removed_row_is_a_no_op(store: QueueStore, tmp_path: Path) -> None:
+    item, _ = store.add(SERVER, USER, tmp_path / "a.jpg")
+    store.remove([item.id])
+    assert store.update(item.id, state=ItemState.UPLOADED) is None
+
+
+def test_update_with_expect_does_not_overwrite_another_state(store, tmp_path) -> None:
+    item, _ = store.add(SERVER, USER, tmp_path / "a.jpg")
+    assert store.update(item.id, expect={ItemState.UPLOADING}, state=ItemState.UPLOADED) is None
+    assert store.get(item.id).state is ItemState.QUEUED  # type: ignore[union-attr]
