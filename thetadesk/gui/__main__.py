@@ -1,0 +1,3 @@
+from thetadesk.gui.app import main
+
+raise SystemExit(main())

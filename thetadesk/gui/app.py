@@ -1,0 +1,104 @@
+"""Starting the desktop app: `python -m thetadesk.gui` or the `thetadesk-gui` script."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication
+
+from thetadesk import __version__
+from thetadesk.core.api import Image360Client
+from thetadesk.core.errors import ApiError, InsecureServerUrl
+from thetadesk.gui import login_dialog
+from thetadesk.gui.login_dialog import Session, describe_sign_in_error
+from thetadesk.gui.main_window import MainWindow
+from thetadesk.gui.resources import app_icon
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SERVER = "http://127.0.0.1:8765"
+PASSWORD_ENV = "THETADESK_PASSWORD"
+
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    """Our options, and whatever is left for Qt (e.g. -platform, -style)."""
+    parser = argparse.ArgumentParser(
+        prog="thetadesk-gui",
+        description="Check RICOH THETA 360° photos and upload them to an image360 server.",
+    )
+    parser.add_argument("--server", help=f"server address (default {DEFAULT_SERVER})")
+    parser.add_argument("--username", default="", help="account to sign in with")
+    parser.add_argument("--version", action="version", version=f"thetadesk {__version__}")
+    return parser.parse_known_args(argv)
+
+
+def _route_qt_messages(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    logging.getLogger("qt").log(_QT_LEVELS.get(kind, logging.WARNING), "%s", message)
+
+
+def sign_in_from_environment(server: str, username: str) -> Session | str | None:
+    """Sign in without the dialog when THETADESK_PASSWORD is set (the README's run command).
+
+    Returns the session, a message for the dialog when that failed, or None when there was
+    nothing to try. The password is read here and passed on; it is never logged.
+    """
+    password = os.environ.get(PASSWORD_ENV)
+    if not password or not username:
+        return None
+    try:
+        client = Image360Client(server)
+        client.sign_in(username, password)
+    except (ApiError, InsecureServerUrl) as exc:
+        log.warning("signing in as %s from %s failed: %s", username, PASSWORD_ENV, exc)
+        return describe_sign_in_error(exc)
+    log.info("signed in to %s as %s", client.base_url, username)
+    return Session(client, username)
+
+
+def open_main_window(args: argparse.Namespace) -> MainWindow:
+    """Sign in (directly or through the dialog) and show the window."""
+    server = args.server or DEFAULT_SERVER
+    attempt = sign_in_from_environment(server, args.username) if args.server else None
+    session = attempt if isinstance(attempt, Session) else None
+    if session is None:
+        session = login_dialog.ask(
+            server_url=server,
+            username=args.username,
+            message=attempt if isinstance(attempt, str) else "",
+        )
+    # Cancelling the dialog still opens the window: photos can be checked signed out, and
+    # the uploadable ones wait for "Sign In…".
+    window = MainWindow(session, server_url=server, username=args.username)
+    window.show()
+    return window
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    qInstallMessageHandler(_route_qt_messages)
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("thetadesk")
+    app.setApplicationDisplayName("thetadesk")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
+    window = open_main_window(args)
+    code = app.exec()
+    window.shutdown()
+    return code

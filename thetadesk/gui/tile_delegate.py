@@ -1,0 +1,185 @@
+"""Paints one photo tile: thumbnail, file name, verdict badge with its reason, upload state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from thetadesk.gui.photo_model import PhotoRole, PhotoRow, UploadState
+
+TILE_SIZE = QSize(240, 204)
+THUMB_HEIGHT = 112  # 2:1 panoramas fill the tile's width at this height
+PADDING = 8
+
+VERDICT_LABELS = {
+    "ok": ("OK", QColor("#2f855a")),
+    "warning": ("Warning", QColor("#c05621")),
+    "needs_review": ("Needs review", QColor("#6b46c1")),
+    "rejected": ("Rejected", QColor("#c53030")),
+}
+CHECKING = ("Checking…", QColor("#718096"))
+
+STATE_TEXT = {
+    UploadState.CHECKING: "",
+    UploadState.QUEUED: "Queued",
+    UploadState.UPLOADING: "Uploading",
+    UploadState.UPLOADED: "✓ Uploaded",
+    UploadState.FAILED: "✗ Failed",
+    UploadState.HELD: "Held: not uploaded until confirmed",
+    UploadState.REJECTED: "Not uploaded",
+    UploadState.CANCELLED: "Cancelled",
+}
+STATE_COLORS = {
+    UploadState.UPLOADED: QColor("#2f855a"),
+    UploadState.FAILED: QColor("#c53030"),
+}
+
+
+def state_line(row: PhotoRow) -> str:
+    text = STATE_TEXT[row.state]
+    if row.state is UploadState.UPLOADED and row.photo_id is not None:
+        text += f" (photo {row.photo_id})"
+    elif row.reason and row.state in {UploadState.QUEUED, UploadState.FAILED}:
+        text += f": {row.reason}"
+    return text
+
+
+class TileDelegate(QStyledItemDelegate):
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return QSize(TILE_SIZE)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        row = index.data(PhotoRole.ROW)
+        if not isinstance(row, PhotoRow):
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawPrimitive(
+            QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget
+        )
+
+        palette = option.palette
+        tile = option.rect.adjusted(PADDING // 2, PADDING // 2, -PADDING // 2, -PADDING // 2)
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+        painter.drawRoundedRect(QRectF(tile), 6, 6)
+
+        inner = tile.adjusted(PADDING, PADDING, -PADDING, -PADDING)
+        thumb_rect = QRect(inner.left(), inner.top(), inner.width(), THUMB_HEIGHT)
+        self._paint_thumbnail(painter, thumb_rect, row.thumbnail, palette)
+
+        font = QFont(option.font)
+        metrics = QFontMetrics(font)
+        line = metrics.height() + 4
+        y = thumb_rect.bottom() + 6
+        text_color = palette.color(
+            QPalette.ColorRole.HighlightedText
+            if option.state & QStyle.StateFlag.State_Selected
+            else QPalette.ColorRole.Text
+        )
+
+        bold = QFont(font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.setPen(text_color)
+        name_rect = QRect(inner.left(), y, inner.width(), line)
+        name = QFontMetrics(bold).elidedText(
+            row.path.name, Qt.TextElideMode.ElideMiddle, inner.width()
+        )
+        painter.drawText(
+            name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name
+        )
+
+        y += line
+        self._paint_verdict(
+            painter, QRect(inner.left(), y, inner.width(), line), row, font, text_color
+        )
+
+        y += line
+        self._paint_state(
+            painter, QRect(inner.left(), y, inner.width(), line), row, font, palette, text_color
+        )
+        painter.restore()
+
+    @staticmethod
+    def _paint_thumbnail(
+        painter: QPainter, rect: QRect, image: QImage | None, palette: QPalette
+    ) -> None:
+        if image is None or image.isNull():
+            painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "…")
+            return
+        size = image.size().scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(0, 0, size.width(), size.height())
+        target.moveCenter(rect.center())
+        # Drawing the QImage directly: no QPixmap ever has to exist outside this thread.
+        painter.drawImage(target, image)
+
+    @staticmethod
+    def _paint_verdict(
+        painter: QPainter, rect: QRect, row: PhotoRow, font: QFont, text_color: QColor
+    ) -> None:
+        if row.inspection is None:
+            label, color = CHECKING
+        else:
+            label, color = VERDICT_LABELS.get(row.inspection.verdict.value, CHECKING)
+        small = QFont(font)
+        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
+        small.setBold(True)
+        metrics = QFontMetrics(small)
+        badge = QRect(
+            rect.left(), rect.top() + 1, metrics.horizontalAdvance(label) + 12, rect.height() - 2
+        )
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(QRectF(badge), 4, 4)
+        painter.setFont(small)
+        painter.setPen(QColor("white"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+
+        rest = QRect(badge.right() + 6, rect.top(), rect.right() - badge.right() - 6, rect.height())
+        painter.setFont(font)
+        painter.setPen(text_color)
+        headline = QFontMetrics(font).elidedText(
+            row.headline, Qt.TextElideMode.ElideRight, rest.width()
+        )
+        painter.drawText(rest, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, headline)
+
+    @staticmethod
+    def _paint_state(
+        painter: QPainter,
+        rect: QRect,
+        row: PhotoRow,
+        font: QFont,
+        palette: QPalette,
+        text_color: QColor,
+    ) -> None:
+        painter.setFont(font)
+        if row.state is UploadState.UPLOADING:
+            bar = rect.adjusted(0, 3, 0, -3)
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1))
+            painter.setBrush(palette.color(QPalette.ColorRole.Base))
+            painter.drawRoundedRect(QRectF(bar), 3, 3)
+            filled = QRect(bar)
+            filled.setWidth(bar.width() * row.progress // 100)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
+            painter.drawRoundedRect(QRectF(filled), 3, 3)
+            painter.setPen(text_color)
+            painter.drawText(bar, Qt.AlignmentFlag.AlignCenter, f"Uploading {row.progress}%")
+            return
+        painter.setPen(STATE_COLORS.get(row.state, text_color))
+        text = QFontMetrics(font).elidedText(
+            state_line(row), Qt.TextElideMode.ElideRight, rect.width()
+        )
+        painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
