@@ -1,0 +1,3 @@
+"""image360 reference server: the image360 photo API on Django REST Framework."""
+
+__version__ = "0.1.0"

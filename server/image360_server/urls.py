@@ -1,0 +1,14 @@
+"""Root URL configuration: the API under /api/, stored files under /media/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("api/", include("image360_server.auth_api")),
+    path("api/", include("image360_server.photos.api_urls")),
+    path("media/", include("image360_server.photos.media_urls")),
+]
+
+handler400 = "image360_server.errors.bad_request"
+handler403 = "image360_server.errors.permission_denied"
+handler404 = "image360_server.errors.not_found"
+handler500 = "image360_server.errors.server_error"
