@@ -1,0 +1,76 @@
+"""The command itself: configuration errors, clean stop on SIGTERM/SIGINT, restarts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from tests.server.api_client import TIMEOUT, bearer, obtain_tokens, own_photos, upload
+from tests.server.jpeg_samples import write_jpeg
+from tests.support.live_server import DEMO_PASSWORD, DEMO_USERNAME, server_env, start_server
+
+
+def _run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "image360_server", *args], capture_output=True,
+                          text=True, timeout=60, env=server_env(env), check=False)
+
+
+def test_data_dir_is_required() -> None:
+    completed = _run_cli("--port", "0")
+
+    assert completed.returncode == 2
+    assert "--data-dir" in completed.stderr
+
+
+def test_bad_lifetime_in_environment_stops_with_a_message(tmp_path: Path) -> None:
+    completed = _run_cli("--port", "0", "--data-dir", str(tmp_path / "data"),
+                         env={"IMAGE360_ACCESS_TOKEN_LIFETIME": "five minutes"})
+
+    assert completed.returncode == 2
+    assert "IMAGE360_ACCESS_TOKEN_LIFETIME" in completed.stderr
+    assert completed.stdout == ""
+
+
+def test_port_in_use_stops_with_a_message(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        completed = _run_cli("--port", str(port), "--data-dir", str(tmp_path / "data"))
+
+    assert completed.returncode == 1
+    assert "cannot listen on 127.0.0.1" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_restart_keeps_photos_keys_and_tokens(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with start_server(data_dir) as first:
+        tokens = obtain_tokens(first.url, DEMO_USERNAME, DEMO_PASSWORD)
+        photo = upload(first.url, tokens["access"], write_jpeg(tmp_path / "kept.jpg"),
+                       title="kept").json()
+        terminated_with = first.stop()  # SIGTERM on POSIX
+
+    with start_server(data_dir, demo=False) as second:
+        # Same signing key from the data folder: the old token is still good.
+        check = requests.get(f"{second.url}/api/protected/", headers=bearer(tokens["access"]),
+                             timeout=TIMEOUT)
+        assert check.status_code == 200
+        assert [p["id"] for p in own_photos(second.url, tokens["access"])] == [photo["id"]]
+        if os.name == "posix":
+            second.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+            assert second.process.wait(timeout=15) == 0
+
+    if os.name == "posix":
+        assert terminated_with == 0, first.log()
+        assert "Traceback" not in first.log() + second.log()
+        for name in ("secret_key", "jwt_signing_key"):
+            assert stat.S_IMODE((data_dir / name).stat().st_mode) == 0o600
