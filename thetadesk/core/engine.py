@@ -1,0 +1,846 @@
+"""The upload engine: runs the persistent queue for one account, in parallel, safely.
+
+One engine serves the CLI and the window's worker thread. It has no Qt: callers get plain
+callbacks (`on_event`, `on_progress`) called from the engine's threads, and can stop it with
+`stop()` or a `should_cancel` callable. Every public method is thread-safe.
+
+What it guarantees, and how:
+- Nothing is lost: every file's state is in the queue file (queue_store), one transaction
+  per change, and a restart carries on where the last run was, however it ended.
+- Nothing is sent twice: content is known by SHA-256 (computed once); the same bytes queued
+  under two names go up once; after any unclear outcome (timeout, reset, 5xx, crash, cancel)
+  the server is asked whether it already has that SHA-256 before the file is sent again.
+- Network trouble (connection errors, timeouts, 5xx, 429) pauses the whole queue with a
+  reason and exponential backoff with jitter (Retry-After honoured); the engine probes the
+  server when the wait is over and goes on by itself when it answers.
+- Other 4xx answers fail that one file with the server's message; the batch goes on.
+- Sign-in trouble pauses the queue as "sign-in needed" until `signed_in_again()`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from thetadesk.core.api import Image360Client
+from thetadesk.core.errors import (
+    ApiError,
+    Cancelled,
+    PhotoTooLarge,
+    ServerUnreachable,
+    SignInRequired,
+)
+from thetadesk.core.inspection import Inspection, Verdict, inspect_file
+from thetadesk.core.queue_store import (
+    AddOutcome,
+    ItemState,
+    QueueItem,
+    QueueStore,
+    printable_path,
+)
+from thetadesk.core.runner_lock import RunnerLock
+
+log = logging.getLogger(__name__)
+
+_HASH_CHUNK = 1024 * 1024
+
+
+class QueueStatus(StrEnum):
+    IDLE = "idle"  # not running (before run(), or after it returned)
+    RUNNING = "running"
+    PAUSED = "paused"  # the user paused everything
+    WAITING_FOR_SERVER = "waiting_for_server"  # network trouble: backing off, then probing
+    SIGN_IN_NEEDED = "sign_in_needed"
+    STOPPED = "stopped"  # stop() or should_cancel: run() is returning
+
+
+@dataclass(frozen=True)
+class ItemChanged:
+    """A queue row changed (state, reason, progress phase); `item` is the new row."""
+
+    item: QueueItem
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """The queue as a whole changed status.
+
+    `reason` is for people ("Cannot reach … (ConnectionRefusedError)"); `retry_at` is the
+    wall-clock time (time.time()) of the next attempt while waiting for the server.
+    """
+
+    status: QueueStatus
+    reason: str = ""
+    retry_at: float | None = None
+
+
+EngineEvent = ItemChanged | StatusChanged
+EventCallback = Callable[[EngineEvent], None]
+ProgressCallback = Callable[[int, int, int], None]
+"""on_progress(item_id, bytes_sent, bytes_total), called as bytes leave."""
+
+
+class Inspector(Protocol):
+    def __call__(self, path: Path) -> Inspection: ...
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter: initial, initial×factor, … up to `maximum` seconds.
+
+    `jitter` is the random share of each delay, so many clients that lost the same server do
+    not all come back in the same second. A server's Retry-After is a floor (capped, so a
+    wrong header cannot park the queue for a day).
+    """
+
+    initial: float = 1.0
+    factor: float = 2.0
+    maximum: float = 300.0
+    jitter: float = 0.5
+    max_retry_after: float = 3600.0
+
+    def delay(
+        self,
+        failures: int,
+        retry_after: float | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> float:
+        base = min(self.maximum, self.initial * self.factor ** max(0, failures - 1))
+        delay = base * (1.0 - self.jitter) + base * self.jitter * rand()
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.max_retry_after))
+        return delay
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    parallel: int = 3
+    settle_seconds: float = 2.0
+    """A file modified this recently may still be being copied: wait until it is older."""
+    max_server_errors: int = 5
+    """5xx answers for one file before it fails (a server that breaks on that one file)."""
+    max_mid_body_resets: int = 3
+    """Connection resets in the middle of one file's body before it counts as too large."""
+    backoff: Backoff = field(default_factory=Backoff)
+
+    def __post_init__(self) -> None:
+        if self.parallel < 1:
+            raise ValueError("parallel must be at least 1")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How run() ended: IDLE (queue done), STOPPED, or SIGN_IN_NEEDED (with `reason`)."""
+
+    status: QueueStatus
+    counts: Mapping[ItemState, int]
+    reason: str = ""
+
+
+BASE_FIELDS: Mapping[str, str] = {
+    "description": "",
+    "attribution": "",
+    "license_link": "",
+    "date_taken": "",
+    "camera_model": "",
+    "category": "OTHER",
+    "order": "1000",
+}
+
+
+def default_title(path: Path) -> str:
+    """The file name without extension, as text the server can store.
+
+    A Linux name that is not valid UTF-8 cannot go into a form field as it is; its bad
+    bytes become U+FFFD.
+    """
+    return os.fsencode(path.stem).decode("utf-8", "replace")
+
+
+class _Job:
+    """One row a worker is busy with; `request` is the user's wish for it, if any."""
+
+    def __init__(self, item_id: int) -> None:
+        self.item_id = item_id
+        self.request: str | None = None  # "pause" or "cancel"
+
+
+class _Outage:
+    def __init__(self) -> None:
+        self.failures = 0
+        self.retry_at = 0.0  # time.monotonic()
+        self.reason = ""
+
+
+class UploadEngine:
+    """Runs the queue rows of one (server, username) with `parallel` worker threads.
+
+    Typical use::
+
+        engine = UploadEngine(store, client, username, on_event=print)
+        engine.enqueue(paths, fields={"category": "GIS"})
+        result = engine.run()          # returns when the queue is idle (or stopped)
+
+    The window calls `run(until_idle=False, wait_for_sign_in=True)` on its worker thread and
+    `stop()` on quit; pause/resume/cancel/approve/retry/remove come from the GUI thread.
+    """
+
+    def __init__(
+        self,
+        store: QueueStore,
+        client: Image360Client,
+        username: str,
+        *,
+        settings: EngineSettings | None = None,
+        on_event: EventCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+        inspect: Inspector | None = None,
+        lock_path: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.server = client.base_url
+        self.username = username
+        self.settings = settings or EngineSettings()
+        self._on_event = on_event
+        self._on_progress = on_progress
+        self._should_cancel = should_cancel
+        self._inspect: Inspector = inspect or inspect_file
+        if lock_path is None and store.db_path != ":memory:":
+            lock_path = store.db_path + ".lock"
+        self._runner_lock = RunnerLock(lock_path) if lock_path is not None else None
+
+        self._cond = threading.Condition()
+        self._emit_lock = threading.RLock()
+        self._running = False
+        self._stopping = False
+        self._user_paused = False
+        self._sign_in_reason: str | None = None
+        self._outage: _Outage | None = None
+        self._failures_in_a_row = 0
+        self._jobs: dict[int, _Job] = {}
+        self._mid_body_resets: dict[int, int] = {}
+        self._last_status: tuple[QueueStatus, str, float | None] | None = None
+
+    # -- public: queue contents ------------------------------------------------------------
+
+    def enqueue(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        fields: Mapping[str, str] | None = None,
+        allow_review: bool = False,
+    ) -> list[tuple[QueueItem, AddOutcome]]:
+        """Add files (or bring back failed/cancelled/changed ones). `fields` are the user's
+        form values (title, description, …); camera_model and date_taken come from the file
+        unless given. `allow_review` sends needs_review files instead of holding them."""
+        results = [
+            self.store.add(
+                self.server, self.username, path, fields=fields, allow_review=allow_review
+            )
+            for path in paths
+        ]
+        for item, outcome in results:
+            if outcome is not AddOutcome.ALREADY:
+                self._emit(ItemChanged(item))
+        self._wake()
+        return results
+
+    def items(self) -> list[QueueItem]:
+        """This account's rows, oldest first."""
+        return self.store.items(self.server, self.username)
+
+    def pause(self, item_id: int) -> None:
+        """Pause one file (stopping its upload if it is going)."""
+        if not self._request(item_id, "pause"):
+            self._change(item_id, {ItemState.QUEUED, ItemState.READY}, state=ItemState.PAUSED)
+
+    def resume(self, item_id: int) -> None:
+        item = self.store.get(item_id)
+        if item is not None and item.state is ItemState.PAUSED:
+            state = ItemState.READY if item.sha256 else ItemState.QUEUED
+            self._change(item_id, {ItemState.PAUSED}, state=state, reason="")
+
+    def cancel(self, item_id: int) -> None:
+        """Take one file out of this batch (it stays listed as cancelled; retry brings it back)."""
+        if not self._request(item_id, "cancel"):
+            waiting = {
+                ItemState.QUEUED,
+                ItemState.READY,
+                ItemState.PAUSED,
+                ItemState.HELD,
+                ItemState.FAILED,
+            }
+            self._change(item_id, waiting, state=ItemState.CANCELLED, reason="cancelled")
+
+    def approve(self, item_id: int) -> None:
+        """ "Upload anyway" for a file held for review."""
+        self._change(item_id, {ItemState.HELD}, state=ItemState.READY, allow_review=True, reason="")
+
+    def retry(self, item_ids: Iterable[int] | None = None) -> int:
+        """Failed and cancelled files (all, or these) go back into the queue."""
+        count = self.store.retry(item_ids)
+        self._wake()
+        return count
+
+    def remove(self, item_ids: Iterable[int]) -> int:
+        ids = list(item_ids)
+        for item_id in ids:
+            self._request(item_id, "cancel")
+        return self.store.remove(ids)
+
+    def clear_finished(self) -> int:
+        return self.store.clear_finished()
+
+    # -- public: the queue as a whole ------------------------------------------------------
+
+    @property
+    def status(self) -> QueueStatus:
+        with self._cond:
+            return self._status_locked()[0]
+
+    def pause_all(self) -> None:
+        """Stop sending: uploads in flight are interrupted and will start over on resume."""
+        with self._cond:
+            self._user_paused = True
+            self._cond.notify_all()
+        self._emit_status()
+
+    def resume_all(self) -> None:
+        with self._cond:
+            self._user_paused = False
+            self._cond.notify_all()
+        self._emit_status()
+
+    def cancel_all(self) -> int:
+        """Cancel every file not finished yet, including those in flight."""
+        with self._cond:
+            for job in self._jobs.values():
+                job.request = "cancel"
+        waiting = {ItemState.QUEUED, ItemState.READY, ItemState.PAUSED, ItemState.HELD}
+        count = 0
+        for item in self.store.items(self.server, self.username, states=waiting):
+            if self._change(item.id, waiting, state=ItemState.CANCELLED, reason="cancelled"):
+                count += 1
+        return count
+
+    def retry_now(self) -> None:
+        """While waiting for the server: try again at once instead of at the end of the wait."""
+        with self._cond:
+            if self._outage is not None:
+                self._outage.retry_at = time.monotonic()
+                self._cond.notify_all()
+
+    def signed_in_again(self) -> None:
+        """The client has fresh tokens (client.sign_in or resume_session): carry on."""
+        with self._cond:
+            self._sign_in_reason = None
+            self._cond.notify_all()
+        self._emit_status()
+
+    def stop(self) -> None:
+        """Make run() return soon; uploads in flight are interrupted and stay queued."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+
+    def run(self, *, until_idle: bool = True, wait_for_sign_in: bool = False) -> RunResult:
+        """Run the queue on this thread (plus `parallel` workers) until it is done or stopped.
+
+        until_idle: return once nothing is left to do (the CLI); else run until stop().
+        wait_for_sign_in: when sign-in is needed, wait for signed_in_again() (the window)
+            instead of returning SIGN_IN_NEEDED (the CLI).
+        Raises runner_lock.QueueBusy when another process is running this queue.
+        """
+        if self._runner_lock is not None:
+            self._runner_lock.acquire()
+        try:
+            recovered = self.store.recover_interrupted(self.server, self.username)
+            if recovered:
+                log.info("%d files were interrupted by the last run; carrying on", recovered)
+            with self._cond:
+                self._running = True
+                self._stopping = False
+            self._emit_status()
+            workers = [
+                threading.Thread(target=self._worker, name=f"upload-{n + 1}", daemon=True)
+                for n in range(self.settings.parallel)
+            ]
+            for worker in workers:
+                worker.start()
+            try:
+                reason = self._supervise(until_idle=until_idle, wait_for_sign_in=wait_for_sign_in)
+            finally:
+                with self._cond:
+                    self._stopping = True
+                    self._cond.notify_all()
+                for worker in workers:
+                    worker.join()
+            final = self._final_status()
+            self._emit(StatusChanged(final, reason))
+            with self._cond:
+                self._running = False
+                self._stopping = False
+                self._last_status = None
+            counts: dict[ItemState, int] = {}
+            for item in self.items():
+                counts[item.state] = counts.get(item.state, 0) + 1
+            return RunResult(final, counts, reason)
+        finally:
+            if self._runner_lock is not None:
+                self._runner_lock.release()
+
+    # -- supervision -----------------------------------------------------------------------
+
+    def _final_status(self) -> QueueStatus:
+        with self._cond:
+            if self._sign_in_reason is not None:
+                return QueueStatus.SIGN_IN_NEEDED
+        work = self.store.count_work(self.server, self.username)
+        return QueueStatus.IDLE if work == 0 else QueueStatus.STOPPED
+
+    def _supervise(self, *, until_idle: bool, wait_for_sign_in: bool) -> str:
+        while True:
+            probe = False
+            with self._cond:
+                if self._stopping or self._cancelled_from_outside():
+                    return "stopped"
+                if self._sign_in_reason is not None and not wait_for_sign_in:
+                    if not self._jobs:
+                        return self._sign_in_reason
+                    timeout: float | None = 0.5
+                elif self._outage is not None and self._sign_in_reason is None:
+                    wait = self._outage.retry_at - time.monotonic()
+                    if wait <= 0 and not self._user_paused:
+                        probe = True
+                    timeout = max(0.0, min(wait, 0.5))
+                elif until_idle and self._idle_locked():
+                    return ""
+                else:
+                    timeout = 0.5  # also notices rows another process added
+                if not probe:
+                    self._cond.wait(timeout)
+                    continue
+            self._probe()
+
+    def _idle_locked(self) -> bool:
+        if self._jobs or self._user_paused:
+            return False
+        return self.store.count_work(self.server, self.username) == 0
+
+    def _cancelled_from_outside(self) -> bool:
+        return self._should_cancel is not None and self._should_cancel()
+
+    def _probe(self) -> None:
+        """Is the server back? One cheap authenticated request decides."""
+        try:
+            self.client.check_session()
+        except SignInRequired as exc:
+            self._need_sign_in(str(exc))
+        except ApiError as exc:
+            if exc.retryable:
+                self._network_trouble(exc, new_failure=True)
+                return
+            self._server_answered()  # it answered, if oddly: let the uploads say what is wrong
+        else:
+            self._server_answered()
+
+    def _network_trouble(self, exc: ApiError, *, new_failure: bool = False) -> None:
+        with self._cond:
+            now = time.monotonic()
+            outage = self._outage
+            if outage is not None and not new_failure and now < outage.retry_at:
+                return  # the same outage, reported by another worker
+            if outage is None:
+                outage = self._outage = _Outage()
+            outage.failures += 1
+            delay = self.settings.backoff.delay(outage.failures, exc.retry_after)
+            outage.retry_at = now + delay
+            outage.reason = str(exc)
+            self._cond.notify_all()
+        log.warning("server trouble (%s); trying again in %.1f s", exc, delay)
+        self._emit_status()
+
+    def _server_answered(self) -> None:
+        with self._cond:
+            if self._outage is None:
+                return
+            self._outage = None
+            self._cond.notify_all()
+        log.info("the server answers again; resuming")
+        self._emit_status()
+
+    def _need_sign_in(self, reason: str) -> None:
+        with self._cond:
+            first = self._sign_in_reason is None
+            self._sign_in_reason = reason or "Sign-in needed"
+            self._outage = None
+            self._cond.notify_all()
+        if first:
+            log.warning("queue paused: %s", reason)
+        self._emit_status()
+
+    def _status_locked(self) -> tuple[QueueStatus, str, float | None]:
+        if not self._running:
+            return QueueStatus.IDLE, "", None
+        if self._stopping:
+            return QueueStatus.STOPPED, "", None
+        if self._sign_in_reason is not None:
+            return QueueStatus.SIGN_IN_NEEDED, self._sign_in_reason, None
+        if self._user_paused:
+            return QueueStatus.PAUSED, "paused", None
+        if self._outage is not None:
+            retry_at = time.time() + max(0.0, self._outage.retry_at - time.monotonic())
+            return QueueStatus.WAITING_FOR_SERVER, self._outage.reason, retry_at
+        return QueueStatus.RUNNING, "", None
+
+    def _emit_status(self) -> None:
+        with self._emit_lock:
+            with self._cond:
+                current = self._status_locked()
+                if self._last_status is not None and current[:2] == self._last_status[:2]:
+                    if current[2] == self._last_status[2]:
+                        return
+                self._last_status = current
+            self._emit(StatusChanged(*current))
+
+    def _emit(self, event: EngineEvent) -> None:
+        if self._on_event is None:
+            return
+        try:
+            self._on_event(event)
+        except Exception:  # a broken listener must not break the queue
+            log.exception("on_event callback failed")
+
+    # -- workers ---------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _may_start_locked(self) -> bool:
+        return not (
+            self._user_paused or self._sign_in_reason is not None or self._outage is not None
+        )
+
+    def _next_item(self) -> tuple[QueueItem, _Job] | None:
+        with self._cond:
+            while True:
+                if self._stopping:
+                    return None
+                if self._may_start_locked():
+                    item = self.store.claim_next(self.server, self.username)
+                    if item is not None:
+                        job = self._jobs[item.id] = _Job(item.id)
+                        return item, job
+                self._cond.wait(0.5)
+
+    def _worker(self) -> None:
+        while (claimed := self._next_item()) is not None:
+            item, job = claimed
+            self._emit(ItemChanged(item))
+            try:
+                if item.state is ItemState.CHECKING:
+                    self._check(item, job)
+                else:
+                    self._upload(item, job)
+            except Exception as exc:  # a bug must not lose the row: fail it visibly
+                log.exception("unexpected error with %s", printable_path(item.path))
+                self._finish(
+                    item,
+                    state=ItemState.FAILED,
+                    reason=f"unexpected error ({type(exc).__name__}); details in the log",
+                    retryable=True,
+                )
+            finally:
+                with self._cond:
+                    self._jobs.pop(item.id, None)
+                    self._cond.notify_all()
+
+    def _interrupted(self, job: _Job) -> bool:
+        # Called for every chunk sent: keep it cheap, no lock (reads of plain attributes).
+        return (
+            job.request is not None
+            or self._stopping
+            or self._user_paused
+            or self._cancelled_from_outside()
+        )
+
+    def _request(self, item_id: int, request: str) -> bool:
+        with self._cond:
+            job = self._jobs.get(item_id)
+            if job is None:
+                return False
+            job.request = request
+            return True
+
+    def _change(self, item_id: int, expect: set[ItemState], **changes: Any) -> bool:
+        item = self.store.update(item_id, expect=expect, **changes)
+        if item is None:
+            return False
+        self._emit(ItemChanged(item))
+        self._wake()
+        return True
+
+    def _finish(self, item: QueueItem, **changes: Any) -> QueueItem | None:
+        """Record what became of an in-flight row (unless someone removed it meanwhile)."""
+        updated = self.store.update(item.id, expect={item.state}, **changes)
+        if updated is not None:
+            self._emit(ItemChanged(updated))
+            log.info(
+                "%s: %s%s",
+                printable_path(updated.path),
+                updated.state.value,
+                f" ({updated.reason})" if updated.reason else "",
+            )
+        return updated
+
+    def _after_interruption(self, item: QueueItem, job: _Job, **changes: Any) -> None:
+        if job.request == "cancel":
+            self._finish(item, state=ItemState.CANCELLED, reason="cancelled", **changes)
+        elif job.request == "pause":
+            self._finish(item, state=ItemState.PAUSED, reason="paused", **changes)
+        else:  # pause all, stop, quit: back in line
+            back = ItemState.QUEUED if item.state is ItemState.CHECKING else ItemState.READY
+            self._finish(item, state=back, **changes)
+
+    def _wait(self, seconds: float, job: _Job) -> None:
+        """Sleep that ends early when the job is interrupted (raises Cancelled then)."""
+        deadline = time.monotonic() + seconds
+        with self._cond:
+            while not self._interrupted(job):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._cond.wait(min(left, 0.5))
+        raise Cancelled("interrupted")
+
+    # -- checking --------------------------------------------------------------------------
+
+    def _settled_stat(self, item: QueueItem, job: _Job) -> os.stat_result:
+        """Wait until the file stops changing: old enough, or unchanged for a while."""
+        settle = self.settings.settle_seconds
+        last: tuple[int, int] | None = None
+        stable_since = 0.0
+        told = False
+        while True:
+            stat = os.stat(item.path)
+            now = time.time()
+            key = (stat.st_size, stat.st_mtime_ns)
+            if key != last:
+                last, stable_since = key, now
+            age = now - stat.st_mtime_ns / 1e9
+            if age >= settle or now - stable_since >= settle:
+                return stat
+            if not told:
+                told = True
+                updated = self.store.update(
+                    item.id, expect={ItemState.CHECKING}, reason="waiting: still being written"
+                )
+                if updated is not None:
+                    self._emit(ItemChanged(updated))
+            left = min(settle - age if age >= 0 else settle, settle - (now - stable_since))
+            self._wait(max(0.02, left), job)
+
+    def _hash(self, path: Path, job: _Job) -> str:
+        digest = hashlib.sha256()
+        with open(path, "rb") as file:
+            while chunk := file.read(_HASH_CHUNK):
+                if self._interrupted(job):
+                    raise Cancelled("interrupted")
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def _check(self, item: QueueItem, job: _Job) -> None:
+        try:
+            while True:
+                stat = self._settled_stat(item, job)
+                key = (stat.st_size, stat.st_mtime_ns)
+                if item.sha256 and key == (item.size, item.mtime_ns):
+                    sha256 = item.sha256  # computed once: unchanged since
+                    break
+                sha256 = self._hash(item.path, job)
+                after = os.stat(item.path)
+                if (after.st_size, after.st_mtime_ns) == key:
+                    break  # else it changed while being read: wait and read it again
+            inspection = self._inspect(item.path)
+        except Cancelled:
+            self._after_interruption(item, job)
+            return
+        except FileNotFoundError:
+            self._finish(item, state=ItemState.FAILED, reason="the file is gone", retryable=False)
+            return
+        except OSError as exc:
+            self._finish(
+                item,
+                state=ItemState.FAILED,
+                reason=f"cannot read the file: {exc.strerror or exc}",
+                retryable=True,
+            )
+            return
+
+        verdict = inspection.verdict
+        reason = "; ".join(inspection.reasons)
+        if verdict.uploadable or (verdict is Verdict.NEEDS_REVIEW and item.allow_review):
+            state = ItemState.READY
+        elif verdict is Verdict.NEEDS_REVIEW:
+            state = ItemState.HELD
+        else:
+            state = ItemState.FAILED  # rejected: retrying the same bytes cannot help
+        derived = {
+            "camera_model": inspection.camera_code,
+            "date_taken": inspection.date_taken or "",
+        }
+        fields = {**derived, **{k: v for k, v in item.fields.items() if k not in derived}}
+        for key_name in derived:  # the user's own value wins when it was given
+            if item.fields.get(key_name):
+                fields[key_name] = item.fields[key_name]
+        updated = self.store.complete_check(
+            item.id,
+            sha256=sha256,
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
+            verdict=verdict.value,
+            state=state,
+            reason=reason,
+            fields=fields,
+        )
+        if updated is not None:
+            self._emit(ItemChanged(updated))
+
+    # -- uploading -------------------------------------------------------------------------
+
+    def _form_fields(self, item: QueueItem) -> dict[str, str]:
+        fields = {**BASE_FIELDS, **{k: str(v) for k, v in item.fields.items() if v is not None}}
+        if not fields.get("title"):
+            fields["title"] = default_title(item.path)
+        return fields
+
+    def _upload(self, item: QueueItem, job: _Job) -> None:
+        try:
+            stat = os.stat(item.path)
+        except FileNotFoundError:
+            self._finish(item, state=ItemState.FAILED, reason="the file is gone", retryable=False)
+            return
+        except OSError as exc:
+            self._finish(
+                item, state=ItemState.FAILED, reason=f"cannot read the file: {exc.strerror}"
+            )
+            return
+        if (stat.st_size, stat.st_mtime_ns) != (item.size, item.mtime_ns) or not item.sha256:
+            self._finish(
+                item, state=ItemState.QUEUED, sha256=None, reason="changed; checking again"
+            )
+            return
+
+        if item.unclear:
+            # The last attempt may have reached the server: never send a second copy.
+            try:
+                existing = self.client.find_by_sha256(item.sha256)
+            except ApiError as exc:
+                self._upload_failed(item, exc)
+                return
+            if existing is not None:
+                self._succeeded(item, existing, reason="already on the server")
+                return
+
+        def progress(sent: int, total: int) -> None:
+            if self._on_progress is not None:
+                self._on_progress(item.id, sent, total)
+
+        self.store.update(item.id, expect={ItemState.UPLOADING}, attempts=item.attempts + 1)
+        try:
+            photo = self.client.upload_photo(
+                item.path,
+                self._form_fields(item),
+                on_progress=progress,
+                should_cancel=lambda: self._interrupted(job),
+            )
+        except Cancelled:
+            # The body may have been complete when the flag was seen: treat as unclear.
+            self._after_interruption(item, job, unclear=True)
+            return
+        except ApiError as exc:
+            self._upload_failed(item, exc, sent=True)
+            return
+        except OSError as exc:
+            self._finish(
+                item,
+                state=ItemState.FAILED,
+                reason=f"cannot read the file: {exc.strerror or exc}",
+                retryable=True,
+            )
+            return
+        self._succeeded(item, photo)
+
+    def _succeeded(self, item: QueueItem, photo: Mapping[str, Any], reason: str = "") -> None:
+        photo_id = photo.get("id")
+        self._finish(
+            item,
+            state=ItemState.UPLOADED,
+            photo_id=photo_id if isinstance(photo_id, int) else None,
+            reason=reason,
+            unclear=False,
+            retryable=False,
+        )
+        with self._cond:
+            self._mid_body_resets.pop(item.id, None)
+        self._server_answered()
+
+    def _upload_failed(self, item: QueueItem, exc: ApiError, *, sent: bool = False) -> None:
+        # After a send, anything but a clear refusal leaves us unsure whether it arrived.
+        unclear = item.unclear or sent
+        if isinstance(exc, SignInRequired):
+            self._finish(item, state=ItemState.READY, unclear=unclear)
+            self._need_sign_in(str(exc))
+            return
+        if isinstance(exc, PhotoTooLarge) or not exc.retryable:
+            self._finish(item, state=ItemState.FAILED, reason=str(exc), retryable=False)
+            return
+        if isinstance(exc, ServerUnreachable) and exc.mid_body:
+            with self._cond:
+                resets = self._mid_body_resets.get(item.id, 0) + 1
+                self._mid_body_resets[item.id] = resets
+            if resets >= self.settings.max_mid_body_resets:
+                self._finish(
+                    item,
+                    state=ItemState.FAILED,
+                    reason="Too large for this server (it closed the connection while "
+                    "receiving the photo)",
+                    retryable=False,
+                    unclear=True,
+                )
+                return
+        if exc.status is not None and exc.status >= 500:
+            errors = item.server_errors + 1
+            if errors >= self.settings.max_server_errors:
+                self._finish(
+                    item,
+                    state=ItemState.FAILED,
+                    reason=f"the server kept failing on this file: {exc}",
+                    retryable=True,
+                    server_errors=errors,
+                    unclear=unclear,
+                )
+                self._network_trouble(exc)
+                return
+            self._finish(
+                item,
+                state=ItemState.READY,
+                server_errors=errors,
+                unclear=unclear,
+                reason=f"will retry: {exc}",
+            )
+        else:
+            self._finish(item, state=ItemState.READY, unclear=unclear, reason=f"will retry: {exc}")
+        self._network_trouble(exc)
