@@ -14,26 +14,8 @@ from tests.support.theta_fixtures import (  # noqa: E402
     make_plain_jpeg,
     make_theta_jpeg,
 )
-from thetadesk.core.api import Image360Client  # noqa: E402
 from thetadesk.gui.login_dialog import Session  # noqa: E402
 from thetadesk.gui.main_window import MainWindow  # noqa: E402
-
-DEMO_USER, DEMO_PASSWORD = "tutorial", "theta360DotGuide"
-
-# The offscreen platform says this when a shown main window's status bar size grip asks for
-# size hints; it is about the test platform, not the app. Modules that show windows ignore it.
-OFFSCREEN_SIZE_HINTS = "This plugin does not support propagateSizeHints"
-
-
-def sign_in(server_url: str) -> Session:
-    client = Image360Client(server_url)
-    client.sign_in(DEMO_USER, DEMO_PASSWORD)
-    return Session(client, DEMO_USER)
-
-
-def server_titles(server_url: str) -> list[str]:
-    """What the server holds, seen through a client of its own (not the window's)."""
-    return sorted(photo["title"] for photo in sign_in(server_url).client.list_photos())
 
 
 @pytest.fixture(autouse=True)

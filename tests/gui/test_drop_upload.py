@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent
 from PySide6.QtWidgets import QApplication
 
-from tests.gui.conftest import OFFSCREEN_SIZE_HINTS, server_titles, sign_in
-from thetadesk.gui.main_window import MainWindow
+from tests.gui.helpers import (
+    OFFSCREEN_SIZE_HINTS,
+    all_final,
+    drop,
+    file_urls,
+    server_titles,
+    sign_in,
+)
 from thetadesk.gui.photo_model import PhotoRole, UploadState
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS)
-
-FINAL = {UploadState.UPLOADED, UploadState.HELD, UploadState.REJECTED, UploadState.FAILED}
-
-
-def file_urls(*paths: Path) -> QMimeData:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    return mime
-
-
-def drop(window: MainWindow, mime: QMimeData) -> QDropEvent:
-    """Deliver what a real drag delivers: enter (which must be accepted), then the drop."""
-    where = QPointF(window.rect().center())
-    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
-    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(where, actions, mime, buttons, modifiers)
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    event = QDropEvent(where, actions, mime, buttons, modifiers)
-    QApplication.sendEvent(window, event)
-    return event
-
-
-def all_final(window: MainWindow, count: int) -> bool:
-    rows = window.model.rows
-    return len(rows) == count and all(row.state in FINAL for row in rows)
 
 
 def test_dropped_files_and_folders_are_checked_and_the_uploadable_ones_uploaded(

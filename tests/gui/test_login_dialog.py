@@ -7,7 +7,7 @@ import socket
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QDialog
 
-from tests.gui.conftest import DEMO_PASSWORD, DEMO_USER
+from tests.gui.helpers import DEMO_PASSWORD, DEMO_USER
 from thetadesk.gui.login_dialog import LoginDialog
 
 WRONG_CREDENTIALS = "No active account found with the given credentials"

@@ -1,0 +1,64 @@
+"""Helpers for the GUI tests: signing in to a test server, dropping files on a window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from thetadesk.core.api import Image360Client
+from thetadesk.gui.login_dialog import Session
+from thetadesk.gui.main_window import MainWindow
+from thetadesk.gui.photo_model import UploadState
+
+DEMO_USER, DEMO_PASSWORD = "tutorial", "theta360DotGuide"
+
+# The offscreen platform says this when a shown main window's status bar size grip asks for
+# size hints; it is about the test platform, not the app. Modules that show windows ignore it.
+OFFSCREEN_SIZE_HINTS = "This plugin does not support propagateSizeHints"
+
+FINAL_STATES = {
+    UploadState.UPLOADED,
+    UploadState.HELD,
+    UploadState.REJECTED,
+    UploadState.FAILED,
+    UploadState.CANCELLED,
+}
+
+
+def sign_in(server_url: str) -> Session:
+    client = Image360Client(server_url)
+    client.sign_in(DEMO_USER, DEMO_PASSWORD)
+    return Session(client, DEMO_USER)
+
+
+def server_titles(server_url: str) -> list[str]:
+    """What the server holds, seen through a client of its own (not the window's)."""
+    return sorted(photo["title"] for photo in sign_in(server_url).client.list_photos())
+
+
+def file_urls(*paths: Path) -> QMimeData:
+    """Keep the result referenced while events use it: a Qt event only points to it."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime
+
+
+def drop(window: MainWindow, mime: QMimeData) -> QDropEvent:
+    """Deliver what a real drag delivers: enter (which must be accepted), then the drop."""
+    where = QPointF(window.rect().center())
+    actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(where, actions, mime, buttons, modifiers)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(where, actions, mime, buttons, modifiers)
+    QApplication.sendEvent(window, event)
+    return event
+
+
+def all_final(window: MainWindow, count: int) -> bool:
+    rows = window.model.rows
+    return len(rows) == count and all(row.state in FINAL_STATES for row in rows)
