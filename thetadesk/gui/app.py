@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QApplication
 from thetadesk import __version__
 from thetadesk.core.api import Image360Client
 from thetadesk.core.errors import ApiError, InsecureServerUrl
+from thetadesk.core.logging_setup import init_logging
+from thetadesk.core.paths import AppPaths
 from thetadesk.gui import login_dialog
 from thetadesk.gui.login_dialog import Session, describe_sign_in_error
 from thetadesk.gui.main_window import MainWindow
@@ -88,9 +90,13 @@ def open_main_window(args: argparse.Namespace) -> MainWindow:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    try:
+        log_file = init_logging(AppPaths.default().log_dir, stderr_level=logging.WARNING)
+    except OSError as exc:  # an unwritable log folder must not stop the app
+        logging.basicConfig(level=logging.INFO)
+        log.warning("logging to stderr only: %s", exc)
+    else:
+        log.info("thetadesk %s, log file %s", __version__, log_file)
     qInstallMessageHandler(_route_qt_messages)
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     assert isinstance(app, QApplication)

@@ -1,0 +1,62 @@
+"""Painting tiles: every verdict and upload state draws, with its badge colour."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QImage
+
+from tests.support.theta_fixtures import make_dualfisheye, make_plain_jpeg, make_theta_jpeg
+from thetadesk.core.inspection import inspect_file
+from thetadesk.core.uploader import UploadResult, UploadStatus
+from thetadesk.gui.photo_grid import PhotoGrid
+from thetadesk.gui.photo_model import PhotoModel, PhotoRow, UploadState
+from thetadesk.gui.tile_delegate import VERDICT_LABELS, state_line
+
+
+def colours_in(image: QImage) -> set[str]:
+    return {
+        image.pixelColor(x, y).name()
+        for x in range(0, image.width(), 2)
+        for y in range(0, image.height(), 2)
+    }
+
+
+def test_grid_paints_every_verdict_badge(qtbot, tmp_path):
+    model = PhotoModel()
+    files = {
+        "ok": make_theta_jpeg(tmp_path / "ok.jpg"),
+        "warning": make_theta_jpeg(tmp_path / "w.jpg", model="RICOH THETA", gpano=False),
+        "needs_review": make_plain_jpeg(tmp_path / "r.jpg"),
+        "rejected": make_dualfisheye(tmp_path / "x.jpg"),
+    }
+    model.add_paths(files.values())
+    for verdict, path in files.items():
+        inspection = inspect_file(path)
+        assert inspection.verdict.value == verdict
+        model.set_inspection(path, inspection, UploadState.QUEUED)
+    model.set_progress(files["ok"], 40, 100)
+    thumb = QImage(32, 16, QImage.Format.Format_RGB32)
+    thumb.fill(QColor("#123456"))
+    model.set_thumbnail(files["ok"], model.row_for(files["ok"]).stamp, thumb)
+    model.flush()
+
+    grid = PhotoGrid()
+    qtbot.addWidget(grid)
+    grid.setModel(model)
+    grid.resize(1100, 300)
+    shot = grid.grab().toImage()
+    seen = colours_in(shot)
+    for _label, colour in VERDICT_LABELS.values():
+        assert colour.name() in seen
+    assert "#123456" in seen  # the thumbnail
+
+
+def test_state_lines_say_what_happened(tmp_path):
+    path = make_theta_jpeg(tmp_path / "a.jpg")
+    row = PhotoRow(path=path, stamp=1, state=UploadState.UPLOADED, photo_id=12)
+    assert state_line(row) == "✓ Uploaded (photo 12)"
+    waiting = PhotoRow(path=path, stamp=1, state=UploadState.QUEUED, reason="waiting for sign-in")
+    assert state_line(waiting) == "Queued: waiting for sign-in"
+    model = PhotoModel()
+    model.add_paths([path])
+    model.apply_result(UploadResult(path, UploadStatus.FAILED, "Too large for this server"))
+    assert state_line(model.row_for(path)) == "✗ Failed: Too large for this server"
