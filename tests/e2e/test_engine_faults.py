@@ -1,0 +1,111 @@
+"""The engine through a fault-injecting proxy: errors, resets, stalls, and a server away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.engine_harness import (
+    DEMO_USER,
+    FAST,
+    Background,
+    EventLog,
+    assert_each_once,
+    make_batch,
+    signed_in,
+)
+from tests.support.fault_proxy import FaultPlan, FaultProxy
+from tests.support.live_server import start_server
+from thetadesk.core.engine import QueueStatus, StatusChanged, UploadEngine
+from thetadesk.core.queue_store import ItemState, QueueStore
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with start_server(tmp_path_factory.mktemp("engine-faults")) as server:
+        yield server
+
+
+@pytest.fixture
+def proxy(server):
+    with FaultProxy(server.url, seed=4) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with QueueStore(tmp_path / "queue.sqlite3") as store:
+        yield store
+
+
+def test_thirty_percent_faults_complete_without_duplicates(proxy, server, store, tmp_path):
+    files = make_batch(tmp_path / "roll", 24)
+    # Short read timeout: a stall costs one second, not thirty.
+    client = signed_in(proxy.url, read_timeout=1.0, connect_timeout=2.0)
+    events = EventLog()
+    engine = UploadEngine(store, client, DEMO_USER, settings=FAST, on_event=events)
+    engine.enqueue(files)
+    with proxy.faults(FaultPlan(rate=0.3)):
+        result = engine.run()
+    assert result.status is QueueStatus.IDLE
+    assert {i.state for i in engine.items()} == {ItemState.UPLOADED}
+    assert_each_once(server.url, files)
+    # The faults really happened, of every kind, before and after the server did the work.
+    kinds = {key for key, n in proxy.counts.items() if n and key.endswith(("before", "after"))}
+    assert {"error_after", "reset_after", "stall_after"} & kinds
+    assert sum(n for k, n in proxy.counts.items() if k.endswith(("before", "after"))) >= 6
+    assert QueueStatus.WAITING_FOR_SERVER in events.statuses()
+
+
+def test_server_down_then_back_resumes_by_itself(proxy, server, store, tmp_path):
+    files = make_batch(tmp_path / "roll", 10)
+    client = signed_in(proxy.url, read_timeout=5.0, connect_timeout=2.0)
+    events = EventLog()
+    engine = UploadEngine(store, client, DEMO_USER, settings=FAST, on_event=events)
+    engine.enqueue(files)
+    runner = Background(engine)
+    events.wait_items(ItemState.UPLOADED, 1)
+    proxy.down = True
+    events.wait_status(QueueStatus.WAITING_FOR_SERVER)
+    # It keeps probing while the server is away (backoff with jitter, capped at 0.4 s here).
+    downs = proxy.counts["down"]
+    events.wait_for(lambda _: proxy.counts["down"] >= downs + 3)
+    waiting = [e for e in events.events if isinstance(e, StatusChanged)][-1]
+    assert waiting.status is QueueStatus.WAITING_FOR_SERVER and "Cannot reach" in waiting.reason
+    assert waiting.retry_at is not None
+    proxy.down = False  # back: nobody tells the engine
+    result = runner.join()
+    assert result.status is QueueStatus.IDLE
+    assert {i.state for i in engine.items()} == {ItemState.UPLOADED}
+    assert_each_once(server.url, files)
+    assert events.statuses()[-2:] == [QueueStatus.RUNNING, QueueStatus.IDLE]
+
+
+def test_retry_after_from_the_server_is_honoured(proxy, server, store, tmp_path):
+    files = make_batch(tmp_path / "roll", 1)
+    client = signed_in(proxy.url, read_timeout=5.0)
+    events = EventLog()
+    engine = UploadEngine(store, client, DEMO_USER, settings=FAST, on_event=events)
+    engine.enqueue(files)
+    plan = FaultPlan(
+        rate=1.0,
+        kinds=("error",),
+        after_share=0.0,
+        paths=("/api/upload-photo/",),
+        limit=1,
+        retry_after=1,
+    )
+    with proxy.faults(plan):
+        assert engine.run().status is QueueStatus.IDLE
+    assert_each_once(server.url, files)
+    uploads = [(t, fault) for t, path, fault in proxy.log if path == "/api/upload-photo/"]
+    assert [fault for _, fault in uploads] == ["error", None]
+    # FAST backs off at most 0.4 s; the server asked for 1 s, and got it.
+    assert uploads[1][0] - uploads[0][0] >= 0.95
+    waiting = [
+        e
+        for e in events.events
+        if isinstance(e, StatusChanged) and e.status is QueueStatus.WAITING_FOR_SERVER
+    ]
+    assert waiting and "injected fault" in waiting[0].reason

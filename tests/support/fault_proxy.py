@@ -1,0 +1,231 @@
+"""A small fault-injecting HTTP proxy on loopback, for tests of the upload engine.
+
+It sits between a client and the real server, one request per connection (it answers with
+`Connection: close`), and for each request can:
+
+- `error`: answer 500/502/503 itself (JSON body, sometimes with Retry-After),
+- `reset`: drop the connection with a TCP reset,
+- `stall`: say nothing until the client gives up (its read timeout),
+
+either *before* forwarding (the server never sees the request) or *after* (the server did
+the work, the client does not learn it: the case that must not create duplicates).
+`down = True` resets every connection at once, like a server that is away.
+"""
+
+from __future__ import annotations
+
+import random
+import select
+import socket
+import socketserver
+import struct
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+FAULT_KINDS = ("error", "reset", "stall")
+_MAX_STALL_SECONDS = 60.0
+
+
+@dataclass
+class FaultPlan:
+    rate: float = 0.0  # share of requests that get a fault
+    kinds: tuple[str, ...] = FAULT_KINDS
+    after_share: float = 0.5  # of faulty requests, the share faulted after the server ran
+    paths: tuple[str, ...] = ()  # only requests whose path starts with one of these ('' = all)
+    limit: int | None = None  # at most this many faults, then none
+    retry_after: float | None = None  # errors are 503 with this Retry-After
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: _ProxyServer
+
+    def handle(self) -> None:
+        proxy = self.server.proxy
+        client = self.request
+        if proxy.down:
+            proxy._count("down")
+            _reset(client)
+            return
+        try:
+            head, body = _read_request(client)
+        except (OSError, ValueError):
+            return
+        if not head:
+            return
+        path = head.split(b" ", 2)[1].decode("latin-1") if b" " in head else ""
+        fault, after = proxy._choose(path)
+        proxy._count("requests")
+        with proxy._lock:
+            proxy.log.append((time.monotonic(), path, fault))
+        if fault and not after:
+            proxy._apply(fault, client, before=True)
+            return
+        try:
+            response = _forward(proxy.upstream, head, body, proxy.upstream_timeout)
+        except OSError:
+            proxy._count("upstream_failed")
+            _reset(client)
+            return
+        if fault:
+            proxy._apply(fault, client, before=False)
+            return
+        try:
+            client.sendall(response)
+        except OSError:
+            pass
+
+
+class _ProxyServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    proxy: FaultProxy
+
+
+class FaultProxy:
+    """Start with `with FaultProxy(server_url) as proxy:`; point the client at proxy.url."""
+
+    def __init__(self, upstream_url: str, *, seed: int = 0, upstream_timeout: float = 60.0):
+        parts = urlsplit(upstream_url)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.upstream_timeout = upstream_timeout
+        self.plan = FaultPlan()
+        self.down = False
+        self.counts: Counter[str] = Counter()
+        self.log: list[tuple[float, str, str | None]] = []  # (monotonic time, path, fault)
+        self._faults_in_plan = 0
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+        self._stop = threading.Event()
+        self._server = _ProxyServer(("127.0.0.1", 0), _Handler)
+        self._server.proxy = self
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host}:{port}/"
+
+    def start(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @contextmanager
+    def faults(self, plan: FaultPlan) -> Iterator[FaultProxy]:
+        previous, self.plan = self.plan, plan
+        self._faults_in_plan = 0
+        try:
+            yield self
+        finally:
+            self.plan = previous
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _count(self, key: str) -> None:
+        with self._lock:
+            self.counts[key] += 1
+
+    def _choose(self, path: str) -> tuple[str | None, bool]:
+        plan = self.plan
+        if plan.paths and not path.startswith(plan.paths):
+            return None, False
+        with self._lock:
+            if plan.limit is not None and self._faults_in_plan >= plan.limit:
+                return None, False
+            if self._random.random() >= plan.rate:
+                return None, False
+            self._faults_in_plan += 1
+            return self._random.choice(plan.kinds), self._random.random() < plan.after_share
+
+    def _apply(self, fault: str, client: socket.socket, *, before: bool) -> None:
+        self._count(f"{fault}_{'before' if before else 'after'}")
+        if fault == "error":
+            with self._lock:
+                status = self._random.choice((500, 502, 503))
+            extra = b"Retry-After: 0\r\n" if status == 503 else b""
+            if self.plan.retry_after is not None:
+                status, extra = 503, b"Retry-After: %d\r\n" % round(self.plan.retry_after)
+            body = b'{"detail": "injected fault"}'
+            reason = {500: b"Internal Server Error", 502: b"Bad Gateway", 503: b"Unavailable"}
+            client.sendall(
+                b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                b"%sConnection: close\r\n\r\n%s" % (status, reason[status], len(body), extra, body)
+            )
+        elif fault == "reset":
+            _reset(client)
+        else:  # stall: hold the line until the client hangs up (or the proxy stops)
+            waited = 0.0
+            while not self._stop.is_set() and waited < _MAX_STALL_SECONDS:
+                readable, _, _ = select.select([client], [], [], 0.1)
+                waited += 0.1
+                if readable:
+                    try:
+                        if not client.recv(65536):
+                            break
+                    except OSError:
+                        break
+
+
+def _reset(sock: socket.socket) -> None:
+    # SO_LINGER with a zero timeout turns close() into a TCP RST.
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
+
+
+def _read_request(sock: socket.socket) -> tuple[bytes, bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b"", b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = sock.recv(min(1 << 20, length - len(body)))
+        if not chunk:
+            raise ValueError("client closed mid-body")
+        body += chunk
+    return head, body
+
+
+def _forward(upstream: tuple[str, int], head: bytes, body: bytes, timeout: float) -> bytes:
+    lines = [
+        line
+        for line in head.split(b"\r\n")
+        if not line.lower().startswith((b"connection:", b"keep-alive:"))
+    ]
+    request = b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n" + body
+    with socket.create_connection(upstream, timeout=timeout) as conn:
+        conn.sendall(request)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    response = b"".join(chunks)
+    resp_head, sep, resp_body = response.partition(b"\r\n\r\n")
+    resp_lines = [
+        line
+        for line in resp_head.split(b"\r\n")
+        if not line.lower().startswith((b"connection:", b"keep-alive:"))
+    ]
+    return b"\r\n".join(resp_lines) + b"\r\nConnection: close" + sep + resp_body
