@@ -303,8 +303,11 @@ def test_png_named_jpg_is_rejected_and_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("head", "named"),
     [
-        (b"II*\x00\x08\x00\x00\x00", "TIFF or DNG"),
-        (b"MM\x00*\x00\x00\x00\x08", "TIFF or DNG"),
+        (b"II*\x00\x08\x00\x00\x00", "a TIFF image"),
+        (b"MM\x00*\x00\x00\x00\x08", "a TIFF image"),
+        (b"II*\x00\xff\xff\xff\x00", "TIFF or DNG"),  # IFD0 out of reach: cannot tell
+        (b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X", "AppleDouble"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Thumbs.db"),
         (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIC"),
         (b"GIF89a\x01\x00\x01\x00", "GIF"),
         (b"\x00\x00\x00\x18ftypisom\x00\x00\x00\x00", "MP4 video"),
