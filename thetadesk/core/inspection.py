@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from thetadesk.core import verdict_rules
 from thetadesk.core.exif import ExifInfo, parse_exif
-from thetadesk.core.file_types import SNIFF_BYTES, describe_non_jpeg, is_jpeg
+from thetadesk.core.file_types import DESCRIBE_BYTES, SNIFF_BYTES, describe_non_jpeg, is_jpeg
 from thetadesk.core.jpeg_segments import JpegStructureError, has_end_marker, read_header
 from thetadesk.core.theta_models import camera_code, clean_model, is_theta_model
 from thetadesk.core.verdict_rules import Verdict
@@ -123,6 +123,7 @@ def _inspect_jpeg(path: Path, size: int) -> Inspection:
     with open(path, "rb") as stream:  # read-only, always
         head = stream.read(SNIFF_BYTES)
         if not is_jpeg(head):
+            head += stream.read(DESCRIBE_BYTES - len(head))
             raise _Rejected(f"not a JPEG: this is {describe_non_jpeg(head)}")
         try:
             header = read_header(stream, size)
