@@ -9,7 +9,7 @@ from thetadesk.core.inspection import inspect_file
 from thetadesk.core.uploader import UploadResult, UploadStatus
 from thetadesk.gui.photo_grid import PhotoGrid
 from thetadesk.gui.photo_model import PhotoModel, PhotoRow, UploadState
-from thetadesk.gui.tile_delegate import VERDICT_LABELS, state_line
+from thetadesk.gui.tile_delegate import VERDICT_LABELS, state_line, wrapped_lines
 
 
 def colours_in(image: QImage) -> set[str]:
@@ -60,3 +60,13 @@ def test_state_lines_say_what_happened(tmp_path):
     model.add_paths([path])
     model.apply_result(UploadResult(path, UploadStatus.FAILED, "Too large for this server"))
     assert state_line(model.row_for(path)) == "✗ Failed: Too large for this server"
+
+
+def test_a_long_headline_wraps_to_two_lines_and_is_elided(qapp):
+    font = qapp.font()
+    text = "2:1 but no GPano and no THETA image type: nothing proves it is a 360° photo"
+    lines = wrapped_lines(text, font, 200, 2)
+    assert len(lines) == 2
+    assert lines[0] and text.startswith(lines[0])
+    assert lines[1].endswith("…")
+    assert wrapped_lines("short", font, 200, 2) == ["short"]

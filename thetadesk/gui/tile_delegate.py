@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPalette,
+    QPen,
+    QTextLayout,
+)
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from thetadesk.gui.photo_model import PhotoRole, PhotoRow, UploadState
 
-TILE_SIZE = QSize(240, 204)
+TILE_WIDTH = 240
 THUMB_HEIGHT = 112  # 2:1 panoramas fill the tile's width at this height
 PADDING = 8
 
@@ -45,11 +54,50 @@ def state_line(row: PhotoRow) -> str:
     return text
 
 
+def camera_line(row: PhotoRow) -> str:
+    """e.g. 'RICOH THETA V · 5376×2688'; empty while checking."""
+    inspection = row.inspection
+    if inspection is None:
+        return ""
+    parts = [inspection.model] if inspection.model else []
+    if inspection.width and inspection.height:
+        parts.append(f"{inspection.width}×{inspection.height}")
+    return " · ".join(parts)
+
+
+def wrapped_lines(text: str, font: QFont, width: int, max_lines: int) -> list[str]:
+    """Word-wrap `text` to at most `max_lines`, eliding the last one if it runs over."""
+    layout = QTextLayout(text, font)
+    metrics = QFontMetrics(font)
+    lines: list[str] = []
+    layout.beginLayout()
+    while len(lines) < max_lines:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        start = line.textStart()
+        if len(lines) == max_lines - 1:
+            lines.append(metrics.elidedText(text[start:], Qt.TextElideMode.ElideRight, width))
+        else:
+            lines.append(text[start : start + line.textLength()].rstrip())
+    layout.endLayout()
+    return lines
+
+
+HEADLINE_LINES = 2
+TEXT_LINES = 3 + HEADLINE_LINES  # name, verdict + camera, headline, upload state
+
+
 class TileDelegate(QStyledItemDelegate):
+    """Layout, top to bottom: thumbnail; file name; verdict badge and camera; the verdict's
+    headline reason on up to two lines; upload state or a progress bar."""
+
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
-        return QSize(TILE_SIZE)
+        line = QFontMetrics(option.font).height() + 4
+        return QSize(TILE_WIDTH, 3 * PADDING + THUMB_HEIGHT + 6 + TEXT_LINES * line)
 
     def paint(
         self,
@@ -78,36 +126,40 @@ class TileDelegate(QStyledItemDelegate):
         self._paint_thumbnail(painter, thumb_rect, row.thumbnail, palette)
 
         font = QFont(option.font)
-        metrics = QFontMetrics(font)
-        line = metrics.height() + 4
-        y = thumb_rect.bottom() + 6
+        line = QFontMetrics(font).height() + 4
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         text_color = palette.color(
-            QPalette.ColorRole.HighlightedText
-            if option.state & QStyle.StateFlag.State_Selected
-            else QPalette.ColorRole.Text
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         )
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
+        def next_line() -> QRect:
+            nonlocal y
+            rect = QRect(inner.left(), y, inner.width(), line)
+            y += line
+            return rect
+
+        y = thumb_rect.bottom() + 6
         bold = QFont(font)
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(text_color)
-        name_rect = QRect(inner.left(), y, inner.width(), line)
         name = QFontMetrics(bold).elidedText(
             row.path.name, Qt.TextElideMode.ElideMiddle, inner.width()
         )
-        painter.drawText(
-            name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name
-        )
+        painter.drawText(next_line(), left, name)
 
-        y += line
-        self._paint_verdict(
-            painter, QRect(inner.left(), y, inner.width(), line), row, font, text_color
-        )
+        self._paint_verdict(painter, next_line(), row, font, text_color)
 
-        y += line
-        self._paint_state(
-            painter, QRect(inner.left(), y, inner.width(), line), row, font, palette, text_color
-        )
+        painter.setFont(font)
+        painter.setPen(text_color)
+        headline = wrapped_lines(row.headline, font, inner.width(), HEADLINE_LINES)
+        for _ in range(HEADLINE_LINES):
+            rect = next_line()
+            if headline:
+                painter.drawText(rect, left, headline.pop(0))
+
+        self._paint_state(painter, next_line(), row, font, palette, text_color)
         painter.restore()
 
     @staticmethod
@@ -122,7 +174,7 @@ class TileDelegate(QStyledItemDelegate):
         size = image.size().scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
         target = QRect(0, 0, size.width(), size.height())
         target.moveCenter(rect.center())
-        # Drawing the QImage directly: no QPixmap ever has to exist outside this thread.
+        # Drawing the QImage directly: no QPixmap has to be made for it anywhere.
         painter.drawImage(target, image)
 
     @staticmethod
@@ -149,11 +201,13 @@ class TileDelegate(QStyledItemDelegate):
 
         rest = QRect(badge.right() + 6, rect.top(), rect.right() - badge.right() - 6, rect.height())
         painter.setFont(font)
-        painter.setPen(text_color)
-        headline = QFontMetrics(font).elidedText(
-            row.headline, Qt.TextElideMode.ElideRight, rest.width()
+        muted = QColor(text_color)
+        muted.setAlphaF(0.7)
+        painter.setPen(muted)
+        camera = QFontMetrics(font).elidedText(
+            camera_line(row), Qt.TextElideMode.ElideRight, rest.width()
         )
-        painter.drawText(rest, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, headline)
+        painter.drawText(rest, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, camera)
 
     @staticmethod
     def _paint_state(
