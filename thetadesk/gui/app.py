@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from thetadesk import __version__
@@ -105,6 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setWindowIcon(app_icon())
     window = open_main_window(args)
+    # Ctrl+C in the terminal quits like closing the window. Python runs signal handlers only
+    # between bytecodes, so a timer lets the interpreter in while Qt's loop waits.
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
     code = app.exec()
     window.shutdown()
     return code
