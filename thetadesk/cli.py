@@ -8,6 +8,7 @@ failure ends with one line saying why.
 from __future__ import annotations
 
 import argparse
+import codecs
 import getpass
 import json
 import logging
@@ -19,7 +20,7 @@ from pathlib import Path
 from thetadesk import __version__
 from thetadesk.core.api import Image360Client
 from thetadesk.core.errors import ApiError, InsecureServerUrl, SignInRequired
-from thetadesk.core.inspection import Inspection, Verdict, inspect_file
+from thetadesk.core.inspection import Inspection, Verdict, inspect_file, printable_path
 from thetadesk.core.scan import find_photos
 from thetadesk.core.uploader import (
     CATEGORIES,
@@ -40,7 +41,10 @@ class CliError(Exception):
 
 
 def _out(line: str = "") -> None:
-    print(line, flush=True)
+    # What the output's encoding cannot carry (a Japanese name on a Windows pipe in cp1252)
+    # prints as backslash escapes rather than ending the command with a traceback.
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    print(line.encode(encoding, "backslashreplace").decode(encoding), flush=True)
 
 
 def _err(line: str) -> None:
@@ -48,8 +52,16 @@ def _err(line: str) -> None:
 
 
 def _shown_path(path: Path) -> str:
-    # Names that are not valid UTF-8 (possible on Linux) must still print.
-    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+    # Names that are not valid UTF-8 (possible on Linux) must still print: bad bytes as \xNN,
+    # the same text as in --json output and the upload queue.
+    return printable_path(path)
+
+
+def _json_text(data: object) -> str:
+    # Raw UTF-8 where the output carries it; \u escapes elsewhere (a cp1252 pipe), so the
+    # JSON stays valid either way (backslashreplace would write \xNN, which JSON lacks).
+    encoding = codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name
+    return json.dumps(data, indent=2, ensure_ascii=encoding != "utf-8")
 
 
 def _describe(inspection: Inspection) -> str:
@@ -88,7 +100,7 @@ def _summary(inspections: Sequence[Inspection]) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     inspections = _inspect_paths(args.paths)
     if args.json:
-        _out(json.dumps([i.to_json() for i in inspections], indent=2, ensure_ascii=False))
+        _out(_json_text([i.to_json() for i in inspections]))
     else:
         for inspection in inspections:
             _out(_describe(inspection))
@@ -154,7 +166,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     photos = _connect(args).list_photos()
     if args.json:
-        _out(json.dumps(photos, indent=2, ensure_ascii=False))
+        _out(_json_text(photos))
         return EXIT_OK
     for photo in photos:
         title = photo.get("title") or photo.get("name") or ""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import struct
+import sys
 from pathlib import Path
 
 import pytest
@@ -373,6 +375,17 @@ def test_nul_padding_after_the_end_marker_is_accepted(tmp_path: Path) -> None:
     path = make_theta_jpeg(tmp_path / "padded.jpg")
     path.write_bytes(path.read_bytes() + bytes(512))
     assert check(path).verdict is Verdict.OK
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a Linux file system")
+def test_json_of_a_name_that_is_not_utf8_is_valid_utf8(tmp_path: Path) -> None:
+    scratch = make_theta_jpeg(tmp_path / "scratch.jpg")
+    raw = os.fsencode(tmp_path) + b"/caf\xe9 \xff.JPG"
+    os.rename(os.fsencode(scratch), raw)
+    data = check(Path(os.fsdecode(raw))).to_json()
+    text = json.dumps(data, ensure_ascii=False)
+    text.encode("utf-8")  # lone surrogates (os.fsdecode's) would raise here
+    assert data["path"] == os.fsdecode(tmp_path) + "/caf\\xe9 \\xff.JPG"
 
 
 # -- pixel cap: refused from the header, before any decoding ---------------------------------

@@ -56,7 +56,7 @@ class Inspection:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "path": os.fsdecode(self.path),
+            "path": printable_path(self.path),
             "verdict": self.verdict.value,
             "uploadable": self.verdict.uploadable,
             "reasons": list(self.reasons),
@@ -177,6 +177,15 @@ def _inspect_jpeg(path: Path, size: int) -> Inspection:
         exif_height=exif.pixel_height,
         has_embedded_thumbnail=exif.thumbnail is not None,
     )
+
+
+def printable_path(path: str | os.PathLike[str]) -> str:
+    """The path as text that can always be encoded, printed or put in JSON.
+
+    A Linux name that is not valid UTF-8 decodes to lone surrogates, which no UTF-8 writer
+    accepts: its bad bytes become backslash escapes instead (as the upload queue shows them).
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _printable(text: str) -> str:
