@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -187,9 +188,7 @@ class MainWindow(QMainWindow):
     def _on_inspected(self, path: Path, inspection: Inspection) -> None:
         if inspection.verdict.uploadable:
             reason = "" if self.session else WAITING_FOR_SIGN_IN
-            self.model.set_inspection(path, inspection, UploadState.QUEUED)
-            if reason:
-                self.model.set_state(path, UploadState.QUEUED, reason)
+            self.model.set_inspection(path, inspection, UploadState.QUEUED, reason)
         else:
             # fileFinished follows at once with held or rejected.
             self.model.set_inspection(path, inspection, UploadState.CHECKING)
@@ -244,7 +243,8 @@ class MainWindow(QMainWindow):
 
     def _update_account(self) -> None:
         if self.session is not None:
-            text = f"Signed in as <b>{self.session.username}</b> on {self.session.server_url}"
+            who, where = html.escape(self.session.username), html.escape(self.session.server_url)
+            text = f"Signed in as <b>{who}</b> on {where}"
         else:
             text = "Not signed in"
         self.account_label.setText(text)

@@ -248,15 +248,22 @@ class PhotoModel(QAbstractListModel):
     def remove_finished(self) -> None:
         self.remove_paths(row.path for row in self._rows if row.state.is_final)
 
-    def set_inspection(self, path: Path, inspection: Inspection, state: UploadState) -> None:
+    def set_inspection(
+        self, path: Path, inspection: Inspection, state: UploadState, reason: str = ""
+    ) -> None:
         self._update(
             path,
-            [PhotoRole.INSPECTION, PhotoRole.VERDICT, PhotoRole.HEADLINE, *_UPLOAD_ROLES],
+            [
+                PhotoRole.INSPECTION,
+                PhotoRole.VERDICT,
+                PhotoRole.HEADLINE,
+                Qt.ItemDataRole.ToolTipRole,
+                *_UPLOAD_ROLES,
+            ],
             inspection=inspection,
             state=state,
-            reason="",
+            reason=reason,
         )
-        self._dirty_roles.add(Qt.ItemDataRole.ToolTipRole)
 
     def set_thumbnail(self, path: Path, stamp: int, image: QImage) -> bool:
         """Store a decoded thumbnail unless its row was removed (and maybe re-added) since."""
@@ -273,8 +280,8 @@ class PhotoModel(QAbstractListModel):
 
     def set_state(self, path: Path, state: UploadState, reason: str = "") -> None:
         progress = 100 if state is UploadState.UPLOADED else 0
-        self._update(path, _UPLOAD_ROLES, state=state, reason=reason, progress=progress)
-        self._dirty_roles.add(Qt.ItemDataRole.ToolTipRole)
+        roles = [*_UPLOAD_ROLES, Qt.ItemDataRole.ToolTipRole]
+        self._update(path, roles, state=state, reason=reason, progress=progress)
 
     def set_progress(self, path: Path, sent: int, total: int) -> None:
         percent = min(100, sent * 100 // total) if total > 0 else 0
