@@ -88,6 +88,7 @@ REST_FRAMEWORK = {
     ],
     # The clients expect bare arrays.
     "DEFAULT_PAGINATION_CLASS": None,
+    "EXCEPTION_HANDLER": "image360_server.errors.api_exception_handler",
 }
 
 _rotate = env.flag(env.ROTATE_REFRESH_TOKENS, False)

@@ -24,9 +24,11 @@ def max_body_bytes() -> int:
 
 
 def too_large_payload() -> dict[str, Any]:
+    from image360_server.errors import error_body
+
     limit = max_upload_bytes()
-    return {"detail": f"The upload is larger than this server accepts ({limit} bytes).",
-            "max_bytes": limit}
+    return error_body(f"The upload is larger than this server accepts ({limit} bytes).", 413,
+                      max_bytes=limit)
 
 
 def too_large_response() -> JsonResponse:

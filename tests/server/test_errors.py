@@ -14,7 +14,7 @@ def test_unknown_api_path_is_json_404(live_server: LiveServer) -> None:
 
     assert response.status_code == 404
     assert response.headers["Content-Type"].startswith("application/json")
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "retryable": False}
 
 
 def test_wrong_method_is_json_405(live_server: LiveServer, demo_account: Account) -> None:

@@ -39,14 +39,16 @@ def test_wrong_password_gives_simplejwt_detail(live_server: LiveServer) -> None:
                              timeout=TIMEOUT)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "No active account found with the given credentials"}
+    assert response.json() == {"detail": "No active account found with the given credentials",
+                               "retryable": False}
 
 
 def test_missing_header_is_refused(live_server: LiveServer) -> None:
     response = requests.get(f"{live_server.url}/api/user-photo/", timeout=TIMEOUT)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.json() == {"detail": "Authentication credentials were not provided.",
+                               "retryable": False}
 
 
 def test_malformed_token_is_token_not_valid(live_server: LiveServer) -> None:

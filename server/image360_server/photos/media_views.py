@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
+from image360_server.errors import error_response
 from image360_server.photos.derivatives import DerivativeUnavailable, ensure_derivative
 from image360_server.photos.models import STORAGE_FOLDER, Photo
 
@@ -27,5 +28,5 @@ def derivative(request: HttpRequest, key: str, variant: str) -> HttpResponse:
     try:
         path = ensure_derivative(photo, variant)
     except DerivativeUnavailable:
-        return JsonResponse({"detail": "No preview can be made from this photo."}, status=404)
+        return error_response("No preview can be made from this photo.", 404)
     return FileResponse(path.open("rb"), content_type="image/jpeg")
