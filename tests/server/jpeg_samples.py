@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import uuid
 from pathlib import Path
 
 from PIL import Image
@@ -13,20 +14,25 @@ from PIL import Image
 _SOF_MARKERS = (b"\xff\xc0", b"\xff\xc1", b"\xff\xc2")
 
 
-def jpeg_bytes(width: int = 64, height: int = 32, color: tuple[int, int, int] = (30, 120, 200)
-               ) -> bytes:
-    """A real, decodable JPEG with a gradient so its bytes depend on the content."""
+def jpeg_bytes(width: int = 64, height: int = 32, color: tuple[int, int, int] = (30, 120, 200),
+               *, unique: bool = True) -> bytes:
+    """A real, decodable JPEG with a gradient so its bytes depend on the content.
+
+    `unique` adds a random comment segment: the server keeps one photo per owner and content,
+    so tests that want a new photo need bytes nobody uploaded before.
+    """
     image = Image.new("RGB", (width, height), color)
     for x in range(width):
         image.putpixel((x, height // 2), (x * 255 // max(width - 1, 1), 0, 0))
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90)
+    comment = uuid.uuid4().hex.encode("ascii") if unique else b""
+    image.save(buffer, "JPEG", quality=90, comment=comment)
     return buffer.getvalue()
 
 
 def write_jpeg(path: Path, width: int = 64, height: int = 32,
-               color: tuple[int, int, int] = (30, 120, 200)) -> Path:
-    path.write_bytes(jpeg_bytes(width, height, color))
+               color: tuple[int, int, int] = (30, 120, 200), *, unique: bool = True) -> Path:
+    path.write_bytes(jpeg_bytes(width, height, color, unique=unique))
     return path
 
 

@@ -57,15 +57,19 @@ class Photo(models.Model):
     size_bytes = models.PositiveBigIntegerField()
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    # Hex SHA-256 of the stored bytes; indexed per owner so duplicate detection stays cheap.
+    # Hex SHA-256 (lower case) of the stored bytes. Unique per owner: the same bytes uploaded
+    # again by the same owner are the same photo (uploads are idempotent).
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["order", "-created_at", "-id"]
         indexes = [
-            models.Index(fields=["owner", "sha256"], name="photo_owner_sha256"),
             models.Index(fields=["is_public", "category"], name="photo_public_category"),
+        ]
+        constraints = [
+            # Also the index for "does this owner already hold these bytes?".
+            models.UniqueConstraint(fields=["owner", "sha256"], name="photo_owner_sha256_unique"),
         ]
 
     def __str__(self) -> str:
