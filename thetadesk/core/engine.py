@@ -371,6 +371,9 @@ class UploadEngine:
             with self._cond:
                 self._running = True
                 self._stopping = False
+                # A new run tries afresh: the caller may have signed in or fixed the network.
+                self._sign_in_reason = None
+                self._outage = None
             self._emit_status()
             workers = [
                 threading.Thread(target=self._worker, name=f"upload-{n + 1}", daemon=True)
@@ -528,18 +531,15 @@ class UploadEngine:
         with self._cond:
             self._cond.notify_all()
 
-    def _may_start_locked(self) -> bool:
-        return not (
-            self._user_paused or self._sign_in_reason is not None or self._outage is not None
-        )
-
     def _next_item(self) -> tuple[QueueItem, _Job] | None:
         with self._cond:
             while True:
                 if self._stopping:
                     return None
-                if self._may_start_locked():
-                    item = self.store.claim_next(self.server, self.username)
+                if not self._user_paused:
+                    # Without the server, files can still be checked (the user sees verdicts).
+                    uploads = self._sign_in_reason is None and self._outage is None
+                    item = self.store.claim_next(self.server, self.username, uploads=uploads)
                     if item is not None:
                         job = self._jobs[item.id] = _Job(item.id)
                         return item, job

@@ -87,3 +87,12 @@ def init_logging(
         root.addHandler(handler)
     root.setLevel(min(h.level for h in handlers))
     return log_file
+
+
+def stop_logging() -> None:
+    """Remove and close the handlers init_logging added (on quit, and between tests)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_thetadesk", False):
+            root.removeHandler(handler)
+            handler.close()

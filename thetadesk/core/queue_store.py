@@ -463,13 +463,18 @@ class QueueStore:
             ).rowcount
         return int(checking) + int(uploading)
 
-    def claim_next(self, server: str, username: str) -> QueueItem | None:
-        """Take the oldest queued or ready row: queued → checking, ready → uploading."""
+    def claim_next(self, server: str, username: str, *, uploads: bool = True) -> QueueItem | None:
+        """Take the oldest queued (or, with `uploads`, ready) row.
+
+        queued → checking, ready → uploading, in one transaction: two threads never get
+        the same row.
+        """
+        states = [ItemState.QUEUED.value] + ([ItemState.READY.value] if uploads else [])
         with self._transaction() as conn:
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM items WHERE server = ? AND username = ? "
-                "AND state IN (?, ?) ORDER BY id LIMIT 1",
-                (server, username, ItemState.QUEUED.value, ItemState.READY.value),
+                f"AND state IN ({','.join('?' * len(states))}) ORDER BY id LIMIT 1",
+                (server, username, *states),
             ).fetchone()
             if row is None:
                 return None
