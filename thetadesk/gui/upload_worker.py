@@ -38,7 +38,7 @@ PROGRESS_INTERVAL = 0.1  # seconds between progress signals for one file
 
 @dataclass(frozen=True)
 class _Upload:
-    seq: int  # order of arrival; cancel_uploads() cancels everything up to a seq
+    seq: int  # order of arrival for checking; cancel_uploads() cancels up to a seq
     inspection: Inspection
 
 
@@ -81,9 +81,9 @@ class UploadWorker(QObject):
         # All of the following are guarded by _lock.
         self._client = client
         self._to_expand: deque[list[Path]] = deque()
-        self._to_check: deque[Path] = deque()
+        self._to_check: deque[tuple[int, Path]] = deque()
         self._to_upload: deque[_Upload] = deque()
-        self._upload_seq = 0
+        self._seq = 0  # numbers files as they are handed to check()
         self._cancel_upto = 0
         self._stopping = False
 
@@ -98,7 +98,9 @@ class UploadWorker(QObject):
     def check(self, paths: Iterable[Path]) -> None:
         """Inspect these files, then upload the uploadable ones."""
         with self._lock:
-            self._to_check.extend(Path(p) for p in paths)
+            for path in paths:
+                self._seq += 1
+                self._to_check.append((self._seq, Path(path)))
             self._lock.notify()
 
     def set_client(self, client: Image360Client | None) -> None:
@@ -108,9 +110,10 @@ class UploadWorker(QObject):
             self._lock.notify()
 
     def cancel_uploads(self) -> None:
-        """Cancel the running upload and every upload queued so far (not later ones)."""
+        """Cancel the running upload and every file handed to check() so far that would
+        be uploaded; files added later upload as usual."""
         with self._lock:
-            self._cancel_upto = self._upload_seq
+            self._cancel_upto = self._seq
             self._lock.notify()
 
     def stop(self) -> None:
@@ -146,7 +149,7 @@ class UploadWorker(QObject):
             if self._to_expand:
                 return partial(self._expand, self._to_expand.popleft())
             if self._to_check:
-                return partial(self._check, self._to_check.popleft())
+                return partial(self._check, *self._to_check.popleft())
             upload = self._to_upload.popleft()
             if upload.seq <= self._cancel_upto:
                 return partial(self._cancel, upload)
@@ -174,7 +177,7 @@ class UploadWorker(QObject):
             photos = []
         self.photosFound.emit(list(photos))
 
-    def _check(self, path: Path) -> None:
+    def _check(self, seq: int, path: Path) -> None:
         try:
             inspection = inspect_file(path)
         except Exception as exc:  # noqa: BLE001 - inspect_file should not raise; be safe
@@ -189,8 +192,8 @@ class UploadWorker(QObject):
             self.fileFinished.emit(UploadResult(path, held, reason))
             return
         with self._lock:
-            self._upload_seq += 1
-            self._to_upload.append(_Upload(self._upload_seq, inspection))
+            # Checked in seq order, so the upload queue stays sorted by seq.
+            self._to_upload.append(_Upload(seq, inspection))
 
     def _cancel(self, upload: _Upload) -> None:
         self.fileFinished.emit(
