@@ -87,6 +87,9 @@ if ($init -notmatch '(?m)^__version__\s*=\s*"([^"]+)"') {
     throw "no __version__ in thetadesk\__init__.py"
 }
 $Version = $Matches[1]
+# The release part, at most four numbers, for the Windows version resources.
+if ($Version -notmatch '^\d+(\.\d+){0,3}') { throw "version $Version does not start with a number" }
+$VersionNumbers = $Matches[0]
 Write-Step "thetadesk $Version"
 
 # -- 1. the frozen app -------------------------------------------------------------------------
@@ -103,7 +106,9 @@ Invoke-Native "thetadesk-cli --version" { & $Cli --version }
 # -- 3. the installer --------------------------------------------------------------------------
 $IsccExe = Find-Iscc
 Write-Step "compiling $IssFile with $IsccExe"
-Invoke-Native "ISCC" { & $IsccExe "/DAppVersion=$Version" "/DSourceDir=$AppDir" "/O$Dist" $IssFile }
+Invoke-Native "ISCC" {
+    & $IsccExe "/DAppVersion=$Version" "/DVersionNumbers=$VersionNumbers" "/DSourceDir=$AppDir" "/O$Dist" $IssFile
+}
 $Setup = Join-Path $Dist "thetadesk-$Version-windows-x64-setup.exe"
 if (-not (Test-Path -LiteralPath $Setup -PathType Leaf)) { throw "ISCC made no $Setup" }
 

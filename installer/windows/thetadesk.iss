@@ -2,7 +2,7 @@
 ;
 ; Compiled by installer\windows\build.ps1, which passes the version and the PyInstaller
 ; output folder in:
-;   ISCC /DAppVersion=0.1.0 /DSourceDir=..\..\dist\thetadesk /O..\..\dist thetadesk.iss
+;   ISCC /DAppVersion=0.1.0 /DVersionNumbers=0.1.0 /DSourceDir=..\..\dist\thetadesk /O..\..\dist thetadesk.iss
 ;
 ; Result: dist\thetadesk-<version>-windows-x64-setup.exe. It installs the one-folder app to
 ; %LOCALAPPDATA%\Programs\thetadesk, adds a Start menu shortcut (and optionally a desktop
@@ -11,6 +11,11 @@
 
 #ifndef AppVersion
   #error AppVersion is not defined: compile with ISCC /DAppVersion=X.Y.Z (build.ps1 does)
+#endif
+; VersionInfoVersion takes up to four numbers only; build.ps1 passes the release part of the
+; version ("1.2.0" for "1.2.0rc1").
+#ifndef VersionNumbers
+  #define VersionNumbers AppVersion
 #endif
 #ifndef SourceDir
   #define SourceDir "..\..\dist\thetadesk"
@@ -26,7 +31,7 @@ AppName={#AppName}
 AppVersion={#AppVersion}
 AppVerName={#AppName} {#AppVersion}
 AppPublisher=thetadesk
-VersionInfoVersion={#AppVersion}
+VersionInfoVersion={#VersionNumbers}
 VersionInfoProductName={#AppName}
 VersionInfoDescription={#AppName} installer
 ; Per-user install, no UAC prompt: non administrative install mode, in which the "auto"
