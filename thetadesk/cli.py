@@ -14,21 +14,36 @@ import json
 import logging
 import os
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from thetadesk import __version__
 from thetadesk.core.api import Image360Client
+from thetadesk.core.engine import (
+    EngineEvent,
+    EngineSettings,
+    ItemChanged,
+    QueueStatus,
+    StatusChanged,
+    UploadEngine,
+)
 from thetadesk.core.errors import ApiError, InsecureServerUrl, SignInRequired
 from thetadesk.core.inspection import Inspection, Verdict, inspect_file, printable_path
-from thetadesk.core.scan import find_photos
-from thetadesk.core.uploader import (
-    CATEGORIES,
-    UploadDefaults,
-    UploadResult,
-    UploadStatus,
-    upload_one,
+from thetadesk.core.logging_setup import init_logging
+from thetadesk.core.paths import AppPaths
+from thetadesk.core.queue_store import (
+    WORK_STATES,
+    AddOutcome,
+    ItemState,
+    QueueItem,
+    QueueStore,
+    QueueStoreError,
 )
+from thetadesk.core.runner_lock import QueueBusy
+from thetadesk.core.scan import find_photos
+from thetadesk.core.uploader import CATEGORIES, UploadDefaults
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
@@ -134,32 +149,140 @@ def _connect(args: argparse.Namespace) -> Image360Client:
     return client
 
 
+def _open_queue() -> QueueStore:
+    paths = AppPaths.default().ensure()
+    try:
+        return QueueStore(paths.queue_db)
+    except QueueStoreError as exc:
+        raise CliError(str(exc)) from None
+
+
+class _Reporter:
+    """Prints one line per file as it finishes, and why the queue waits (from any thread)."""
+
+    FINAL = {
+        ItemState.UPLOADED,
+        ItemState.FAILED,
+        ItemState.SKIPPED,
+        ItemState.HELD,
+        ItemState.CANCELLED,
+    }
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __call__(self, event: EngineEvent) -> None:
+        with self._lock:
+            if isinstance(event, ItemChanged) and event.item.state in self.FINAL:
+                _out(_item_line(event.item))
+            elif (
+                isinstance(event, StatusChanged) and event.status is QueueStatus.WAITING_FOR_SERVER
+            ):
+                wait = max(0.0, (event.retry_at or time.time()) - time.time())
+                _out(f"waiting      {event.reason}; trying again in {wait:.0f} s")
+
+
+def _item_line(item: QueueItem, *, earlier: bool = False) -> str:
+    name = _shown_path(item.path)
+    if item.state is ItemState.UPLOADED:
+        photo_id = item.photo_id if item.photo_id is not None else "?"
+        extra = f", {item.reason}" if item.reason else ""
+        extra += ", in an earlier run" if earlier else ""
+        return f"uploaded     {name}  (id {photo_id}{extra})"
+    label = "rejected" if item.verdict == Verdict.REJECTED.value else item.state.value
+    return f"{label:<12} {name}  {item.reason}".rstrip()
+
+
 def cmd_upload(args: argparse.Namespace) -> int:
-    defaults = UploadDefaults(
-        description=args.description,
-        attribution=args.attribution,
-        license_link=args.license_link,
-        category=args.category,
-    )
-    inspections = _inspect_paths(args.paths)
+    UploadDefaults(category=args.category)  # validates, as the window's form does
+    files = find_photos(args.paths) if args.paths else []
+    if args.paths and not files:
+        raise CliError("no JPEG files found in " + ", ".join(args.paths))
     client = _connect(args)
-    results: list[UploadResult] = []
-    for inspection in inspections:
-        result = upload_one(
-            client, inspection, defaults, include_needs_review=args.include_needs_review
+    fields = {"category": args.category}
+    for name in ("description", "attribution", "license_link"):
+        if getattr(args, name):
+            fields[name] = getattr(args, name)
+    with _open_queue() as store:
+        engine = UploadEngine(
+            store,
+            client,
+            args.username,
+            settings=EngineSettings(parallel=args.parallel),
+            on_event=_Reporter(),
         )
-        results.append(result)
-        name = _shown_path(inspection.path)
-        if result.status is UploadStatus.UPLOADED:
-            _out(f"uploaded     {name}  (id {result.photo.get('id', '?')})")
-        else:
-            _out(f"{result.status.value:<12} {name}  {result.reason}")
-    sent = sum(r.status is UploadStatus.UPLOADED for r in results)
-    _out(f"{sent} of {len(results)} files uploaded to {client.base_url}")
-    if sent < len(results):
-        left = len(results) - sent
+        added = engine.enqueue(files, fields=fields, allow_review=args.include_needs_review)
+        for item, outcome in added:
+            if outcome is AddOutcome.ALREADY and item.state in _Reporter.FINAL:
+                _out(_item_line(item, earlier=True))  # say so, send nothing
+        mine = {item.id for item, _ in added} or {
+            item.id for item in engine.items() if item.state in WORK_STATES
+        }
+        if not mine:
+            _out("nothing to upload")
+            return EXIT_OK
+        try:
+            result = engine.run()
+        except QueueBusy as exc:
+            raise CliError(str(exc)) from None
+        items = [item for item in engine.items() if item.id in mine]
+    if result.status is QueueStatus.SIGN_IN_NEEDED:
+        raise CliError(f"{result.reason} Files stay queued; run `thetadesk upload` again.")
+    sent = sum(item.state is ItemState.UPLOADED for item in items)
+    skipped = sum(item.state is ItemState.SKIPPED for item in items)
+    note = f" ({skipped} duplicate{'s' if skipped != 1 else ''} skipped)" if skipped else ""
+    _out(f"{sent} of {len(items)} files uploaded to {client.base_url}{note}")
+    left = len(items) - sent - skipped
+    if left:
         _err(f"{left} file{'s' if left != 1 else ''} not uploaded (see above)")
         return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    with _open_queue() as store:
+        action = args.queue_command
+        if action == "retry":
+            count = store.retry()
+            _out(
+                f"{count} file{'s' if count != 1 else ''} queued again; "
+                "`thetadesk upload` sends them"
+            )
+            return EXIT_OK
+        if action == "clear-finished":
+            count = store.clear_finished()
+            _out(f"removed {count} finished file{'s' if count != 1 else ''} from the queue")
+            return EXIT_OK
+        if action == "remove":
+            missing = []
+            for path in args.paths:
+                found = store.find_by_path(path)
+                if not found:
+                    missing.append(path)
+                    continue
+                store.remove(item.id for item in found)
+                _out(f"removed      {_shown_path(found[0].path)}")
+            if missing:
+                _err("not in the queue: " + ", ".join(missing))
+                return EXIT_INCOMPLETE
+            return EXIT_OK
+        items = store.items()
+    if args.json:
+        _out(_json_text([item.to_json() for item in items]))
+        return EXIT_OK
+    for item in items:
+        _out(
+            f"{item.id:>5}  {item.state.value:<10} {_shown_path(item.path)}"
+            + (f"  {item.reason}" if item.reason else "")
+            + f"  [{item.username}@{item.server}]"
+        )
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.state.value] = counts.get(item.state.value, 0) + 1
+    _out(
+        f"{len(items)} files"
+        + (": " + ", ".join(f"{n} {s}" for s, n in counts.items()) if counts else "")
+    )
     return EXIT_OK
 
 
@@ -241,8 +364,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also upload 2:1 files that nothing proves are 360 photos",
     )
-    upload.add_argument("paths", nargs="+", metavar="PATH")
+    upload.add_argument(
+        "--parallel", type=int, default=3, metavar="N", help="files sent at once (default 3)"
+    )
+    upload.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (none: run what is queued)"
+    )
     upload.set_defaults(run=cmd_upload)
+
+    queue = commands.add_parser(
+        "queue", help="show the upload queue (kept between runs), retry, clear or remove"
+    )
+    queue.add_argument("--json", action="store_true", help="machine-readable output")
+    queue.set_defaults(run=cmd_queue, queue_command=None)
+    queue_commands = queue.add_subparsers(dest="queue_command", metavar="ACTION")
+    queue_commands.add_parser("retry", help="queue failed and cancelled files again")
+    queue_commands.add_parser("clear-finished", help="forget uploaded, skipped, cancelled rows")
+    remove = queue_commands.add_parser("remove", help="take files out of the queue")
+    remove.add_argument("paths", nargs="+", metavar="PATH")
 
     listing = commands.add_parser("list", help="list your photos on the server")
     _add_connection_options(listing)
@@ -273,9 +412,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return gui_main(rest)
     if rest:
         parser.error("unrecognized arguments: " + " ".join(rest))
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+    # The file log (redacted) is kept whatever the verbosity; -v also shows it here.
+    init_logging(
+        AppPaths.default().log_dir,
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stderr_level=logging.INFO if args.verbose else logging.ERROR,
     )
     try:
         return int(args.run(args))

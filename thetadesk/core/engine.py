@@ -471,7 +471,7 @@ class UploadEngine:
             outage.retry_at = now + delay
             outage.reason = str(exc)
             self._cond.notify_all()
-        log.warning("server trouble (%s); trying again in %.1f s", exc, delay)
+        log.info("server trouble (%s); trying again in %.1f s", exc, delay)
         self._emit_status()
 
     def _server_answered(self) -> None:
@@ -490,7 +490,7 @@ class UploadEngine:
             self._outage = None
             self._cond.notify_all()
         if first:
-            log.warning("queue paused: %s", reason)
+            log.info("queue paused: %s", reason)
         self._emit_status()
 
     def _status_locked(self) -> tuple[QueueStatus, str, float | None]:

@@ -1,0 +1,164 @@
+"""`thetadesk upload` on the persistent queue, `thetadesk queue`, and kill -9 mid-batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.engine_harness import DEMO_PASSWORD, DEMO_USER, assert_each_once, make_batch
+from tests.support.engine_harness import signed_in as signed_in_client
+from tests.support.theta_fixtures import make_dualfisheye
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli_env(state: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THETADESK_")}
+    env["THETADESK_PASSWORD"] = DEMO_PASSWORD
+    env["THETADESK_DATA_DIR"] = str(state)
+    return env
+
+
+def run_cli(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "thetadesk", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(state),
+        timeout=120,
+        cwd=ROOT,
+    )
+
+
+def upload_args(server, *paths: Path, parallel: int = 3) -> list[str]:
+    return [
+        "upload",
+        "--server",
+        server.url,
+        "--username",
+        DEMO_USER,
+        "--parallel",
+        str(parallel),
+        *map(str, paths),
+    ]
+
+
+@pytest.fixture
+def server(server_factory):
+    return server_factory()
+
+
+def test_upload_again_sends_nothing_twice_and_queue_shows_it(server, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    folder = tmp_path / "roll"
+    files = make_batch(folder, 3)
+    make_dualfisheye(folder / "fisheye.JPG", seed=77)
+
+    first = run_cli(state, *upload_args(server, folder))
+    assert first.returncode == 1, first.stderr  # the fisheye is rejected
+    assert "3 of 4 files uploaded" in first.stdout
+    second = run_cli(state, *upload_args(server, folder))
+    assert second.stdout.count("in an earlier run") == 3  # reported from the queue, not re-sent
+    assert_each_once(server.url, files)
+    assert len(signed_in_client(server.url).list_photos()) == 3
+
+    listed = run_cli(state, "queue", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {Path(r["path"]).name: r for r in json.loads(listed.stdout)}
+    assert {n: r["state"] for n, r in rows.items()} == {
+        **{f.name: "uploaded" for f in files},
+        "fisheye.JPG": "failed",
+    }
+    assert all(rows[f.name]["sha256"] and rows[f.name]["photo_id"] for f in files)
+    text = run_cli(state, "queue")
+    assert "4 files: 3 uploaded, 1 failed" in text.stdout
+
+    assert run_cli(state, "queue", "remove", str(folder / "fisheye.JPG")).returncode == 0
+    assert run_cli(state, "queue", "remove", str(folder / "nope.JPG")).returncode == 1
+    assert "removed 3 finished files" in run_cli(state, "queue", "clear-finished").stdout
+    assert json.loads(run_cli(state, "queue", "--json").stdout) == []
+
+
+def test_kill_9_at_random_moments_loses_and_duplicates_nothing(server, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    folder = tmp_path / "roll"
+    files = make_batch(folder, 40)
+    rng = random.Random(40)  # fixed: the same moments every run
+    kills = runs = 0
+    while True:
+        runs += 1
+        assert runs <= 80, f"only {kills} kills in {runs} runs"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "thetadesk", *upload_args(server, folder, parallel=2)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=cli_env(state),
+            cwd=ROOT,
+        )
+        lines: queue.Queue[str | None] = queue.Queue()
+        reader = threading.Thread(target=_pump, args=(process, lines), daemon=True)
+        reader.start()
+        if kills < 20:
+            if rng.random() < 0.4:
+                # Anywhere: starting, signing in, recovering, checking, sending.
+                _wait_quietly(process, rng.uniform(0.1, 0.8))
+            else:
+                # While files are in flight: right after one finished, plus a little.
+                _wait_for_upload(lines, deadline=time.monotonic() + 60)
+                _wait_quietly(process, rng.uniform(0.0, 0.04))
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+        code = process.wait(timeout=120)
+        reader.join(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+        if code == 0:
+            break
+        assert code == -signal.SIGKILL, f"run {runs} ended with {code}"
+    assert kills >= 20
+
+    assert_each_once(server.url, files)
+    assert len(signed_in_client(server.url).list_photos()) == len(files)
+    with sqlite3.connect(state / "queue.sqlite3") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        states = db.execute("SELECT state, COUNT(*) FROM items GROUP BY state").fetchall()
+    assert states == [("uploaded", len(files))]
+
+
+def _pump(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.put(line)
+    lines.put(None)
+
+
+def _wait_for_upload(lines: queue.Queue[str | None], deadline: float) -> None:
+    """Until this run reports a file it sent itself (not one from an earlier run)."""
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            return
+        if line is None or (line.startswith("uploaded ") and "earlier run" not in line):
+            return
+
+
+def _wait_quietly(process: subprocess.Popen[str], seconds: float) -> None:
+    """Let the process run `seconds` more (returns early if it exits): the random moment."""
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pass
