@@ -1,4 +1,8 @@
-"""`image360-server`: prepare the data folder, migrate, optionally add the demo user, serve."""
+"""`image360-server`: prepare the data folder, migrate, optionally add the demo user, serve.
+
+Serves with waitress (threads, any platform) by default; `--production --workers N` serves
+with gunicorn's pre-forked workers instead (POSIX only).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from image360_server.serve import BindError, serve
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 THREADS = 8
+DEFAULT_WORKERS = 2
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "*"}
 
 logger = logging.getLogger("image360_server")
@@ -37,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"access token lifetime (or {env.ACCESS_TOKEN_LIFETIME}; 300)")
     parser.add_argument("--refresh-lifetime", type=_seconds, metavar="SECONDS",
                         help=f"refresh token lifetime (or {env.REFRESH_TOKEN_LIFETIME}; 86400)")
+    parser.add_argument("--production", action="store_true",
+                        help="serve with gunicorn worker processes (POSIX only; needs the "
+                             "'production' extra)")
+    parser.add_argument("--workers", type=_workers, default=DEFAULT_WORKERS, metavar="N",
+                        help=f"gunicorn worker processes with --production ({DEFAULT_WORKERS})")
     return parser
 
 
@@ -68,26 +78,50 @@ def _run(args: argparse.Namespace) -> int:
     os.environ.setdefault(env.ALLOWED_HOSTS, ",".join(_default_allowed_hosts(args.host)))
     os.environ["DJANGO_SETTINGS_MODULE"] = "image360_server.settings"
 
+    if args.production and os.name != "posix":
+        raise env.ConfigError("--production serves with gunicorn, which runs on POSIX systems "
+                              "only; leave it out to serve with waitress")
+
     import django
-    from django.core.management import call_command
 
     django.setup()
-
-    from image360_server.photos.users import DEMO_PASSWORD, DEMO_USERNAME, ensure_user
-    from image360_server.wsgi import application
-
-    call_command("migrate", interactive=False, verbosity=0)
-    if args.demo:
-        ensure_user(DEMO_USERNAME, DEMO_PASSWORD)
+    _prepare(demo=args.demo)
 
     def announce(url: str) -> None:
         logger.info("serving %s on %s", os.environ[env.DATA_DIR], url)
         sys.stdout.write(f"READY {url}\n")
         sys.stdout.flush()
 
-    serve(application, host=args.host, port=args.port, threads=THREADS, on_ready=announce)
+    if args.production:
+        from image360_server.production import serve_with_gunicorn
+
+        serve_with_gunicorn(host=args.host, port=args.port, workers=args.workers,
+                            on_ready=announce)
+    else:
+        from image360_server.wsgi import application
+
+        serve(application, host=args.host, port=args.port, threads=THREADS, on_ready=announce)
     logger.info("stopped")
     return 0
+
+
+def _prepare(*, demo: bool) -> None:
+    """Refuse unsafe settings, bring the database up to date, add the demo user if asked."""
+    from django.core import checks
+    from django.core.management import call_command
+    from django.db import connections
+
+    serious = [message for message in checks.run_checks() if message.is_serious()]
+    if serious:
+        raise env.ConfigError("\n".join(str(message) for message in serious))
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    if demo:
+        from image360_server.photos.users import DEMO_PASSWORD, DEMO_USERNAME, ensure_user
+
+        ensure_user(DEMO_USERNAME, DEMO_PASSWORD)
+    # Nothing opened here may be shared with forked workers (or held while idle).
+    connections.close_all()
 
 
 def _stop_on_signals() -> None:
@@ -114,6 +148,13 @@ def _port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError("port must be between 0 and 65535")
+    return value
+
+
+def _workers(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 

@@ -1,6 +1,9 @@
 """Django settings, all taken from the environment (the command line sets it before setup).
 
-There is no DEBUG mode and no constant secret: this server is meant to be run as is.
+There is no DEBUG mode and no constant secret: this server is meant to be run as is. Nothing
+an app server needs to remember lives in its memory: the database (SQLite in the data folder,
+or PostgreSQL from DATABASE_URL) holds users, photos, the token blacklist and sign-in
+throttling; media are on local disk or in S3-compatible object storage.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from image360_server import data_dir, env
+from image360_server import __version__, data_dir, env
+from image360_server.backing_services import database_from_url, storages_from_env
 from image360_server.secret_file import load_or_create_secret
 
 _data_root = os.environ.get(env.DATA_DIR, "").strip()
@@ -27,9 +31,11 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "rest_framework",
-    # Installed (and migrated) even while rotation is off, so turning rotation on never runs
-    # without the blacklist that makes rotated-out refresh tokens unusable.
+    # Rotation without the blacklist would leave every rotated-out refresh token valid; the
+    # accounts app's system check refuses to start in that state.
     "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "image360_server.accounts",
     "image360_server.photos",
 ]
 
@@ -43,17 +49,31 @@ MIDDLEWARE = [
 ROOT_URLCONF = "image360_server.urls"
 WSGI_APPLICATION = "image360_server.wsgi.application"
 
-DATABASES = {
+_database_url = env.text(env.DATABASE_URL)
+if _database_url:
+    DATABASES = {"default": database_from_url(
+        _database_url, conn_max_age=env.non_negative_int(env.DB_CONN_MAX_AGE, 60))}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA.database,
+            "OPTIONS": {
+                # waitress serves from several threads: WAL lets readers run during a write,
+                # and IMMEDIATE transactions wait for the lock instead of failing "locked".
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+
+# Shared by every worker and app server (sign-in throttling lives here): a database table,
+# created at start-up by `createcachetable`.
+CACHES = {
     "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA.database,
-        "OPTIONS": {
-            # waitress serves from several threads: WAL lets readers run during a write, and
-            # IMMEDIATE transactions wait for the lock instead of failing with "locked".
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        },
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "image360_cache",
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -65,8 +85,11 @@ USE_TZ = True
 
 MEDIA_ROOT = DATA.media
 MEDIA_URL = "/media/"
-IMAGE360_DERIVATIVE_CACHE = DATA.derivative_cache
 IMAGE360_MAX_UPLOAD_BYTES = env.positive_int(env.MAX_UPLOAD_BYTES, 64 * 1024 * 1024)
+# Links to originals (and to private photos' previews) are signed and expire after this.
+IMAGE360_MEDIA_URL_MAX_AGE = int(env.positive_seconds(env.MEDIA_URL_MAX_AGE, 3600))
+# "default" holds originals, "derivatives" the previews made from them.
+STORAGES = storages_from_env(DATA, url_max_age=IMAGE360_MEDIA_URL_MAX_AGE)
 
 # Every uploaded file goes to a temporary file (never memory) and is hashed while it streams.
 FILE_UPLOAD_HANDLERS = ["image360_server.photos.upload_handler.HashingTemporaryFileUploadHandler"]
@@ -89,9 +112,27 @@ REST_FRAMEWORK = {
     # The clients expect bare arrays.
     "DEFAULT_PAGINATION_CLASS": None,
     "EXCEPTION_HANDLER": "image360_server.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        # Failed sign-ins allowed from one address, and for one user name, per period.
+        "sign_in_address": env.rate(env.SIGN_IN_FAILURES_PER_ADDRESS, "60/hour"),
+        "sign_in_username": env.rate(env.SIGN_IN_FAILURES_PER_USERNAME, "10/hour"),
+    },
+    # X-Forwarded-For is trusted only through this many reverse proxies (0: never), so a
+    # client cannot pick the address it is throttled under.
+    "NUM_PROXIES": env.non_negative_int(env.TRUSTED_PROXIES, 0),
 }
 
-_rotate = env.flag(env.ROTATE_REFRESH_TOKENS, False)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "image360 API",
+    "DESCRIPTION": "The image360 photo API (reference server of thetadesk).",
+    "VERSION": __version__,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+}
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(
         seconds=env.positive_seconds(env.ACCESS_TOKEN_LIFETIME, 300)
@@ -99,9 +140,19 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(
         seconds=env.positive_seconds(env.REFRESH_TOKEN_LIFETIME, 86400)
     ),
-    "ROTATE_REFRESH_TOKENS": _rotate,
-    "BLACKLIST_AFTER_ROTATION": _rotate,
+    # A refresh answers a new refresh token and blacklists the one it was given, so a stolen
+    # refresh token stops working once either party uses it.
+    "ROTATE_REFRESH_TOKENS": env.flag(env.ROTATE_REFRESH_TOKENS, True),
+    "BLACKLIST_AFTER_ROTATION": env.flag(env.BLACKLIST_AFTER_ROTATION, True),
+    "TOKEN_REFRESH_SERIALIZER": "image360_server.accounts.tokens.RefreshSerializer",
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens name the user by primary key (never by the user name, which can change).
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    # Inactive users can neither sign in, refresh nor use an access token they still hold.
+    "CHECK_USER_IS_ACTIVE": True,
+    # Tokens carry a digest of the password hash: changing the password revokes them all.
+    "CHECK_REVOKE_TOKEN": True,
     # A key of its own, so tokens can be revoked wholesale without touching Django's key.
     "SIGNING_KEY": load_or_create_secret(DATA.jwt_signing_key_file, env.JWT_SIGNING_KEY),
     "UPDATE_LAST_LOGIN": False,

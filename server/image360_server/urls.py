@@ -1,9 +1,11 @@
 """Root URL configuration: the API under /api/, stored files under /media/."""
 
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
 urlpatterns = [
-    path("api/", include("image360_server.auth_api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("api/", include("image360_server.accounts.urls")),
     path("api/", include("image360_server.photos.api_urls")),
     path("media/", include("image360_server.photos.media_urls")),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -43,3 +44,8 @@ def own_photos(base_url: str, access_token: str) -> list[dict[str, Any]]:
 def delete(base_url: str, access_token: str, photo_id: int) -> requests.Response:
     return requests.delete(f"{base_url}/api/{photo_id}/delete/", headers=bearer(access_token),
                            timeout=TIMEOUT)
+
+
+def stored_name(photo: dict[str, Any]) -> str:
+    """The storage file name in a photo's (signed) `image` link."""
+    return urlsplit(photo["image"]).path.rsplit("/", 1)[-1]

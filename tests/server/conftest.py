@@ -38,6 +38,8 @@ class SignedIn:
                                      json={"refresh": self._refresh}, timeout=TIMEOUT)
             assert response.status_code == 200, response.text
             self._access, self._issued = response.json()["access"], time.monotonic()
+            # Refresh tokens rotate: the one just used is blacklisted.
+            self._refresh = response.json().get("refresh", self._refresh)
         return Account(self._username, self._access, self._refresh)
 
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import requests
 
-from tests.server.api_client import TIMEOUT, delete, own_photos, upload
+from tests.server.api_client import TIMEOUT, delete, own_photos, stored_name, upload
 from tests.server.conftest import Account
 from tests.server.jpeg_samples import write_jpeg
 from tests.support.live_server import LiveServer
 
 
 def _stored_file(server: LiveServer, photo: dict) -> Path:
-    return server.data_dir / "media" / "photos" / photo["image"].rsplit("/", 1)[-1]
+    return server.data_dir / "media" / "photos" / stored_name(photo)
 
 
 def test_owner_deletes_photo_and_file(live_server: LiveServer, demo_account: Account,

@@ -21,16 +21,26 @@ def test_access_token_opens_protected_endpoint(live_server: LiveServer,
     assert response.json() == {"message": "You are authenticated!"}
 
 
-def test_refresh_gives_a_working_access_token_and_no_rotation(live_server: LiveServer,
-                                                              demo_account: Account) -> None:
+def test_refresh_rotates_and_the_old_refresh_token_is_refused(live_server: LiveServer) -> None:
+    tokens = obtain_tokens(live_server.url, DEMO_USERNAME, DEMO_PASSWORD)
+
     response = requests.post(f"{live_server.url}/api/token/refresh/",
-                             json={"refresh": demo_account.refresh}, timeout=TIMEOUT)
+                             json={"refresh": tokens["refresh"]}, timeout=TIMEOUT)
 
     assert response.status_code == 200
-    assert set(response.json()) == {"access"}
+    assert set(response.json()) == {"access", "refresh"}
+    assert response.json()["refresh"] != tokens["refresh"]
     check = requests.get(f"{live_server.url}/api/protected/",
                          headers=bearer(response.json()["access"]), timeout=TIMEOUT)
     assert check.status_code == 200
+    reused = requests.post(f"{live_server.url}/api/token/refresh/",
+                           json={"refresh": tokens["refresh"]}, timeout=TIMEOUT)
+    assert reused.status_code == 401
+    assert reused.json()["code"] == "token_not_valid"
+    assert reused.json()["retryable"] is False
+    again = requests.post(f"{live_server.url}/api/token/refresh/",
+                          json={"refresh": response.json()["refresh"]}, timeout=TIMEOUT)
+    assert again.status_code == 200
 
 
 def test_wrong_password_gives_simplejwt_detail(live_server: LiveServer) -> None:

@@ -1,13 +1,19 @@
-"""Downscaled JPEG previews (thumb, medium), made lazily on first request and cached on disk."""
+"""Downscaled JPEG previews (thumb, medium), made lazily on first request and kept.
+
+They live in the "derivatives" storage (a folder of the data directory, or a prefix of the
+S3 bucket), so every app server finds the previews any other one made.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import uuid
 from pathlib import Path
 
-from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from PIL import Image
 
 from image360_server.photos.models import Photo
@@ -24,40 +30,59 @@ class DerivativeUnavailable(Exception):
     """The stored original cannot be decoded (e.g. a valid header over corrupt data)."""
 
 
-def derivative_path(storage_key: str, variant: str) -> Path:
-    return Path(settings.IMAGE360_DERIVATIVE_CACHE) / variant / f"{storage_key}.jpg"
+def derivative_storage() -> Storage:
+    return storages["derivatives"]
 
 
-def ensure_derivative(photo: Photo, variant: str) -> Path:
-    """Return the cached derivative, making it first if needed."""
-    target = derivative_path(photo.storage_key, variant)
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Concurrent requests each write their own draft; os.replace makes the last one win whole.
-    draft = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.tmp")
+def derivative_name(storage_key: str, variant: str) -> str:
+    return f"{variant}/{storage_key}.jpg"
+
+
+def open_derivative(photo: Photo, variant: str) -> io.BufferedIOBase:
+    """The preview's bytes as a readable file, making and keeping it first if needed."""
+    storage = derivative_storage()
+    name = derivative_name(photo.storage_key, variant)
+    if storage.exists(name):
+        return storage.open(name, "rb")
     try:
-        _render(photo, VARIANTS[variant], draft)
-        os.replace(draft, target)
+        data = _render(photo, VARIANTS[variant])
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as error:
         logger.warning("no %s preview for photo %s: %s", variant, photo.pk, error)
         raise DerivativeUnavailable(str(error)) from error
-    finally:
-        draft.unlink(missing_ok=True)
-    return target
+    _publish(storage, name, data)
+    return io.BytesIO(data)
 
 
 def remove_derivatives(storage_key: str) -> None:
+    storage = derivative_storage()
     for variant in VARIANTS:
-        derivative_path(storage_key, variant).unlink(missing_ok=True)
+        storage.delete(derivative_name(storage_key, variant))
 
 
-def _render(photo: Photo, longest_side: int, destination: Path) -> None:
+def _publish(storage: Storage, name: str, data: bytes) -> None:
+    if isinstance(storage, FileSystemStorage):
+        # Concurrent requests each write a draft; os.replace makes the last one win whole,
+        # and a reader never sees a half-written file.
+        target = Path(storage.path(name))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        draft = target.with_name(f".{target.stem}.{uuid.uuid4().hex}.tmp")
+        try:
+            draft.write_bytes(data)
+            os.replace(draft, target)
+        finally:
+            draft.unlink(missing_ok=True)
+        return
+    storage.save(name, ContentFile(data))  # one PUT: object stores replace whole objects
+
+
+def _render(photo: Photo, longest_side: int) -> bytes:
+    buffer = io.BytesIO()
     with photo.image.open("rb") as original, Image.open(original, formats=["JPEG"]) as image:
         # draft() lets the JPEG decoder scale down by 1/2..1/8 while decoding: far less memory
         # and time than decoding a 60-megapixel panorama at full size.
         image.draft("RGB", (longest_side, longest_side))
         preview = image.convert("RGB")
         preview.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
-        preview.save(destination, "JPEG", quality=_QUALITY, optimize=True)
+        preview.save(buffer, "JPEG", quality=_QUALITY, optimize=True)
+    return buffer.getvalue()

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from image360_server.photos.jpeg_check import JpegHeader, JpegRejected, read_jpeg_header
+from image360_server.photos.media_access import derivative_url, original_url
 from image360_server.photos.models import Photo
 
 # Fields a form client may send empty to mean "use the default".
@@ -71,16 +72,19 @@ class PhotoSerializer(serializers.ModelSerializer):
             raise
         return photo
 
+    def to_representation(self, instance: Photo) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # A signed, expiring link (never the bare storage path): see media_access.
+        data["image"] = original_url(instance, self.context.get("request"))
+        return data
+
+    @extend_schema_field(serializers.URLField())
     def get_thumb_url(self, photo: Photo) -> str:
-        return self._derivative_url(photo, "thumb")
+        return derivative_url(photo, "thumb", self.context.get("request"))
 
+    @extend_schema_field(serializers.URLField())
     def get_medium_url(self, photo: Photo) -> str:
-        return self._derivative_url(photo, "medium")
-
-    def _derivative_url(self, photo: Photo, variant: str) -> str:
-        path = reverse("photo-derivative", kwargs={"key": photo.storage_key, "variant": variant})
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
+        return derivative_url(photo, "medium", self.context.get("request"))
 
 
 def _normalise_form(data: Any) -> Any:

@@ -10,11 +10,20 @@ DEMO_PASSWORD = "theta360DotGuide"
 
 
 def ensure_user(username: str, password: str) -> bool:
-    """Create the user or reset its password and reactivate it; True if it was created."""
+    """Create the user, or reset its password (revoking its tokens) and reactivate it.
+
+    True if it was created.
+    """
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(username=username)
-    if created or not user.check_password(password) or not user.is_active:
+    changed = False
+    # Re-hashing an unchanged password would change the hash and so revoke every token.
+    if created or not user.check_password(password):
         user.set_password(password)
+        changed = True
+    if not user.is_active:
         user.is_active = True
+        changed = True
+    if changed:
         user.save()
     return created
