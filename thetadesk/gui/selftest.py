@@ -7,10 +7,11 @@ so it needs no display, and it makes no network connection and writes no file.
 Checks, each printed on one line as ok, warn or FAIL:
   version   the app version, Python, the OS, frozen or not
   qt        PySide6 imports and a QApplication starts; the bundled platform plugins
+  app       the window's modules (thetadesk.gui.app and everything it imports) import
   qt-jpeg   Qt can encode and decode a JPEG (imageformats/qjpeg) and has the svg/ico plugins
   pillow    Pillow can encode and decode a JPEG (thumbnails and EXIF in core)
   resources the icon files are where thetadesk.gui.resources looks, and Qt can draw the SVG
-  tls       the CA bundle requests verifies servers with loads into an SSLContext
+  tls       truststore works and the OS trust store it verifies servers with has CAs
   keyring   which keyring backend is in use and whether it keeps secrets safely
             (a missing secure backend is a warning: the app then asks for the password)
   bundle    frozen builds only: no server code (Django, DRF, image360_server) was bundled
@@ -21,6 +22,7 @@ Exit status 0 when no check failed, 1 otherwise.
 from __future__ import annotations
 
 import enum
+import importlib
 import importlib.util
 import io
 import os
@@ -109,6 +111,14 @@ def check_qt() -> str:
     return detail
 
 
+def check_app() -> str:
+    """The window's code imports: a frozen build that missed a module fails here, before a
+    user double-clicks it, and without needing a display."""
+    importlib.import_module("thetadesk.gui.app")
+    loaded = [name for name in sys.modules if name.startswith("thetadesk.")]
+    return f"thetadesk.gui.app imports ({len(loaded)} thetadesk modules loaded)"
+
+
 def check_qt_jpeg() -> str:
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
     from PySide6.QtGui import QColor, QImage, QImageReader
@@ -149,7 +159,9 @@ def check_pillow() -> str:
         green = image.getpixel((32, 16))[1]  # type: ignore[index]
     if abs(green - 200) > 16:
         raise CheckFailed(f"Pillow decoded a wrong colour (green {green}, expected about 200)")
-    return f"Pillow {Image.__version__} (libjpeg {features.version('jpg')}) round-tripped a JPEG"
+    turbo = features.version_feature("libjpeg_turbo")
+    codec = f"libjpeg-turbo {turbo}" if turbo else f"libjpeg {features.version('jpg')}"
+    return f"Pillow {Image.__version__} ({codec}) round-tripped a JPEG"
 
 
 def check_resources() -> str:
@@ -171,34 +183,60 @@ def check_resources() -> str:
     return f"icon files in {folder}; the SVG draws at {svg.width()}x{svg.height()}"
 
 
+# Where truststore looks on Linux when OpenSSL's compiled-in defaults hold no certificates.
+LINUX_CA_FILES = (
+    "/etc/ssl/cert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/pki/tls/cert.pem",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/ssl/ca-bundle.pem",
+)
+
+
+def _linux_ca_count() -> tuple[int, str]:
+    defaults = ssl.get_default_verify_paths()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if defaults.cafile:
+        context.load_verify_locations(cafile=defaults.cafile)
+        source = defaults.cafile
+    else:
+        source = next((f for f in LINUX_CA_FILES if os.path.isfile(f)), "")
+        if not source:
+            return 0, "no CA file in OpenSSL's defaults or the usual places"
+        context.load_verify_locations(cafile=source)
+    return context.cert_store_stats()["x509_ca"], source
+
+
 def check_tls() -> str:
-    import requests.certs
+    """The app verifies servers against the OS trust store through truststore (see
+    thetadesk.core.http_session). Build the same kind of context and check the store it will
+    consult has certificates, without connecting anywhere."""
+    import truststore
 
-    bundle = requests.certs.where()
-    if not os.path.isfile(bundle):
-        raise CheckFailed(f"requests' CA bundle is missing: {bundle}")
-    context = ssl.create_default_context(cafile=bundle)
-    count = context.cert_store_stats()["x509_ca"]
-    if count == 0:
-        raise CheckFailed(f"no CA certificates loaded from {bundle}")
-    return f"{count} CA certificates from {bundle} ({ssl.OPENSSL_VERSION})"
-
-
-def _secure_keyring(backend: object) -> bool:
-    """False for the backends that keep nothing or keep it in plain files."""
-    module = type(backend).__module__
-    if module.startswith(("keyring.backends.fail", "keyring.backends.null")):
-        return False
-    if module.startswith("keyrings.alt"):  # plaintext and weakly encrypted file backends
-        return False
-    children = getattr(backend, "backends", None)  # ChainerBackend: secure if any child is
-    if children is not None:
-        return any(_secure_keyring(child) for child in children)
-    return True
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
+        raise CheckFailed("truststore's context does not verify certificates and host names")
+    if sys.platform == "darwin":
+        # truststore asks Security.framework at handshake time; importing it loaded that.
+        store = "the macOS keychain trust settings (Security.framework)"
+    elif sys.platform == "win32":
+        count = ssl.create_default_context().cert_store_stats()["x509_ca"]
+        if count == 0:
+            raise CheckFailed("the Windows certificate store gave no CA certificates")
+        store = f"the Windows certificate store ({count} CA certificates in ROOT/CA)"
+    else:
+        count, source = _linux_ca_count()
+        if count == 0:
+            raise CheckFailed(f"no CA certificates for truststore: {source}")
+        store = f"{count} CA certificates from {source}"
+    return f"truststore {truststore.__version__} with {store}; {ssl.OPENSSL_VERSION}"
 
 
 def check_keyring() -> str:
+    """Which backend keyring picked, judged the way the app judges it (CredentialStore)."""
     import keyring
+
+    from thetadesk.core.credentials import CredentialStore
 
     backend = keyring.get_keyring()
     name = f"{type(backend).__module__}.{type(backend).__qualname__}"
@@ -206,7 +244,7 @@ def check_keyring() -> str:
     if children is not None:
         inner = ", ".join(f"{type(c).__module__}.{type(c).__qualname__}" for c in children)
         name += f" [{inner or 'no backends'}]"
-    if not _secure_keyring(backend):
+    if CredentialStore(backend).memory_only:
         raise CheckWarning(
             f"{name}: no secure keyring here, so thetadesk cannot remember sign-ins "
             "(it asks for the password instead)"
@@ -226,6 +264,7 @@ def check_bundle() -> str:
 CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("version", check_version),
     ("qt", check_qt),
+    ("app", check_app),
     ("qt-jpeg", check_qt_jpeg),
     ("pillow", check_pillow),
     ("resources", check_resources),
