@@ -40,7 +40,7 @@ def store(tmp_path: Path):
 
 
 def test_thirty_percent_faults_complete_without_duplicates(proxy, server, store, tmp_path):
-    files = make_batch(tmp_path / "roll", 24)
+    files = make_batch(tmp_path / "roll", 20)
     client = signed_in(proxy.url, connect_timeout=2.0)
     client.read_timeout = 1.5  # after sign-in: a stall then costs 1.5 s, not thirty
     events = EventLog()

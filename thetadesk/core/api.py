@@ -162,6 +162,12 @@ class Image360Client:
             )
         except Cancelled:
             raise
+        except requests.exceptions.SSLError:
+            # Verification is never turned off; say what failed rather than "cannot reach".
+            raise ServerUnreachable(
+                f"{self.base_url}: the server's certificate is not trusted by this computer "
+                "(or the secure connection failed)"
+            ) from None
         except requests.ConnectionError as exc:
             raise self._connection_error(exc, kwargs.get("data")) from None
         except requests.Timeout:
