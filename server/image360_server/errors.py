@@ -22,12 +22,12 @@ def is_retryable(status: int) -> bool:
     return status >= 500 or status in _RETRYABLE_STATUSES
 
 
-def error_body(detail: Any, status: int, **extra: Any) -> dict[str, Any]:
-    return {"detail": detail, **extra, "retryable": is_retryable(status)}
+def error_body(detail: Any, http_status: int, /, **extra: Any) -> dict[str, Any]:
+    return {"detail": detail, **extra, "retryable": is_retryable(http_status)}
 
 
-def error_response(detail: Any, status: int, **extra: Any) -> JsonResponse:
-    return JsonResponse(error_body(detail, status, **extra), status=status)
+def error_response(detail: Any, http_status: int, /, **extra: Any) -> JsonResponse:
+    return JsonResponse(error_body(detail, http_status, **extra), status=http_status)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

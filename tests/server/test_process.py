@@ -38,6 +38,48 @@ def test_bad_lifetime_in_environment_stops_with_a_message(tmp_path: Path) -> Non
     assert completed.stdout == ""
 
 
+def test_bad_throttle_rate_stops_with_a_message(tmp_path: Path) -> None:
+    completed = _run_cli("--port", "0", "--data-dir", str(tmp_path / "data"),
+                         env={"IMAGE360_SIGN_IN_FAILURES_PER_USERNAME": "lots"})
+
+    assert completed.returncode == 2
+    assert "IMAGE360_SIGN_IN_FAILURES_PER_USERNAME" in completed.stderr
+    assert completed.stdout == ""
+
+
+def test_rotation_without_blacklist_is_refused_by_the_system_check(tmp_path: Path) -> None:
+    completed = _run_cli("--port", "0", "--data-dir", str(tmp_path / "data"),
+                         env={"IMAGE360_ROTATE_REFRESH_TOKENS": "1",
+                              "IMAGE360_BLACKLIST_AFTER_ROTATION": "0"})
+
+    assert completed.returncode == 2
+    assert "image360.E001" in completed.stderr
+    assert completed.stdout == ""
+
+
+def test_rotation_without_the_blacklist_app_fails_the_system_check(tmp_path: Path) -> None:
+    # Settings cannot drop the app from the environment, so the check runs on overridden
+    # settings in a separate process (Django is never set up inside the test process).
+    script = (
+        "import django\n"
+        "from django.conf import settings\n"
+        "from django.test.utils import override_settings\n"
+        "django.setup()\n"
+        "from image360_server.accounts.checks import BLACKLIST_APP, rotation_needs_blacklist\n"
+        "assert rotation_needs_blacklist() == []\n"
+        "apps = [app for app in settings.INSTALLED_APPS if app != BLACKLIST_APP]\n"
+        "with override_settings(INSTALLED_APPS=apps):\n"
+        "    print(' '.join(error.id for error in rotation_needs_blacklist()))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+        env=server_env({"IMAGE360_DATA_DIR": str(tmp_path / "data"),
+                        "DJANGO_SETTINGS_MODULE": "image360_server.settings"}), check=False)
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["image360.E002"]
+
+
 def test_port_in_use_stops_with_a_message(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -1,0 +1,62 @@
+"""Sign-in is throttled by failures per user name and per address: 429 with Retry-After."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import requests
+
+from tests.server.api_client import TIMEOUT
+from tests.support.live_server import DEMO_PASSWORD, DEMO_USERNAME, LiveServer
+
+
+def _sign_in(server: LiveServer, username: str, password: str,
+             forwarded_for: str | None = None) -> requests.Response:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return requests.post(f"{server.url}/api/token/",
+                         json={"username": username, "password": password},
+                         headers=headers, timeout=TIMEOUT)
+
+
+def _assert_throttled(response: requests.Response) -> None:
+    assert response.status_code == 429, response.status_code
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.json()["retryable"] is True
+    assert response.json()["detail"]
+
+
+def test_failures_per_user_name_are_limited_from_any_address(
+        server_factory: Callable[..., LiveServer]) -> None:
+    # One trusted proxy: each attempt seems to come from the address it names.
+    server = server_factory(env={"IMAGE360_SIGN_IN_FAILURES_PER_USERNAME": "3/hour",
+                                 "IMAGE360_SIGN_IN_FAILURES_PER_ADDRESS": "100/hour",
+                                 "IMAGE360_TRUSTED_PROXIES": "1"})
+    for attempt in range(3):
+        wrong = _sign_in(server, DEMO_USERNAME, "wrong", forwarded_for=f"198.51.100.{attempt}")
+        assert wrong.status_code == 401
+
+    # Even the right password waits now, from yet another address.
+    _assert_throttled(_sign_in(server, DEMO_USERNAME, DEMO_PASSWORD, "198.51.100.9"))
+    # Other accounts are not affected.
+    server.add_user("bystander", "bystander-password")
+    assert _sign_in(server, "bystander", "bystander-password", "198.51.100.9").status_code == 200
+
+
+def test_failures_per_address_are_limited_across_user_names(
+        server_factory: Callable[..., LiveServer]) -> None:
+    server = server_factory(env={"IMAGE360_SIGN_IN_FAILURES_PER_ADDRESS": "3/min"})
+    for name in ("ann", "bob", "cy"):
+        assert _sign_in(server, name, "guess").status_code == 401
+
+    _assert_throttled(_sign_in(server, DEMO_USERNAME, DEMO_PASSWORD))
+    # X-Forwarded-For is not trusted by default: naming another address changes nothing.
+    _assert_throttled(_sign_in(server, DEMO_USERNAME, DEMO_PASSWORD, "203.0.113.5"))
+
+
+def test_successful_sign_ins_are_not_counted(server_factory: Callable[..., LiveServer]) -> None:
+    server = server_factory(env={"IMAGE360_SIGN_IN_FAILURES_PER_USERNAME": "2/hour",
+                                 "IMAGE360_SIGN_IN_FAILURES_PER_ADDRESS": "2/hour"})
+
+    codes = [_sign_in(server, DEMO_USERNAME, DEMO_PASSWORD).status_code for _ in range(6)]
+
+    assert codes == [200] * 6
