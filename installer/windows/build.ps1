@@ -55,13 +55,16 @@ function Write-Step([string]$Message) {
 function Invoke-Native([string]$What, [scriptblock]$Command) {
     $saved = $ErrorActionPreference
     $ErrorActionPreference = "Continue"
+    # -1 stays if the program never started (not found): under Continue that is only an
+    # error record, and a stale 0 from an earlier program must not pass for success.
+    $global:LASTEXITCODE = -1
     try {
         & $Command
     } finally {
         $ErrorActionPreference = $saved
     }
-    if ($LASTEXITCODE -ne 0) {
-        throw "$What failed with exit code $LASTEXITCODE"
+    if ($global:LASTEXITCODE -ne 0) {
+        throw "$What failed with exit code $global:LASTEXITCODE"
     }
 }
 
