@@ -181,6 +181,7 @@ def test_pause_resume_and_cancel_one_file(server, store, tmp_path) -> None:
     files = make_batch(tmp_path / "roll", 4)
     engine = engine_for(server, store)
     items = [item for item, _ in engine.enqueue(files)]
+    assert engine.set_fields(items[2].id, {"title": "Harbour at dawn", "description": "edited"})
     engine.pause(items[0].id)
     engine.cancel(items[1].id)
     assert engine.run().status is QueueStatus.IDLE
@@ -196,6 +197,10 @@ def test_pause_resume_and_cancel_one_file(server, store, tmp_path) -> None:
     assert engine.run().status is QueueStatus.IDLE
     assert {i.state for i in engine.items()} == {ItemState.UPLOADED}
     assert_each_once(server.url, files)
+    edited = [p for p in signed_in(server.url).list_photos() if p["sha256"] == sha256_of(files[2])]
+    assert [(p["title"], p["description"], p["camera_model"]) for p in edited] == [
+        ("Harbour at dawn", "edited", "V")
+    ]
 
 
 def test_pause_all_stops_sending_and_resume_all_finishes(server, store, tmp_path) -> None:

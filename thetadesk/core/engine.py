@@ -283,6 +283,20 @@ class UploadEngine:
             }
             self._change(item_id, waiting, state=ItemState.CANCELLED, reason="cancelled")
 
+    def set_fields(self, item_id: int, fields: Mapping[str, str]) -> bool:
+        """Per-photo edits (title, description, …) before sending; False once it is going."""
+        item = self.store.get(item_id)
+        if item is None:
+            return False
+        editable = {
+            ItemState.QUEUED,
+            ItemState.READY,
+            ItemState.HELD,
+            ItemState.PAUSED,
+            ItemState.FAILED,
+        }
+        return self._change(item_id, editable, fields={**item.fields, **fields})
+
     def approve(self, item_id: int) -> None:
         """ "Upload anyway" for a file held for review."""
         self._change(item_id, {ItemState.HELD}, state=ItemState.READY, allow_review=True, reason="")
