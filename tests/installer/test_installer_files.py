@@ -89,16 +89,28 @@ def test_build_ps1_passes_the_defines_the_iss_needs() -> None:
 # -- spec ---------------------------------------------------------------------------------------
 
 
-def test_spec_is_python_and_reads_the_package_version_as_text() -> None:
+def _spec_functions(*names: str) -> dict:
+    """Functions defined in the spec, run on their own (the spec itself needs PyInstaller)."""
     tree = ast.parse(SPEC.read_text(encoding="utf-8"), filename=str(SPEC))
-    read_version = next(
-        node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name == "read_version"
-    )
+    nodes = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in names]
+    assert sorted(n.name for n in nodes) == sorted(names)
     namespace: dict = {"ROOT": ROOT, "re": re}
-    exec(compile(ast.Module([read_version], []), str(SPEC), "exec"), namespace)  # noqa: S102
-    assert namespace["read_version"]() == thetadesk.__version__
+    exec(compile(ast.Module(nodes, []), str(SPEC), "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def test_spec_reads_the_package_version_as_text() -> None:
+    assert _spec_functions("read_version")["read_version"]() == thetadesk.__version__
+
+
+@pytest.mark.parametrize(
+    ("version", "numbers"),
+    [("0.1.0", (0, 1, 0)), ("1.2.0rc1", (1, 2, 0)), ("2.10.dev3", (2, 10)), ("3", (3,))],
+)
+def test_spec_version_fields_never_rank_a_prerelease_above_its_release(
+    version: str, numbers: tuple[int, ...]
+) -> None:
+    assert _spec_functions("release_numbers")["release_numbers"](version) == numbers
 
 
 # -- icons --------------------------------------------------------------------------------------
