@@ -94,10 +94,17 @@ fi
 if [ -n "$IDENTITY" ] && [ -n "${APPLE_ID:-}" ] && [ -n "${APPLE_TEAM_ID:-}" ] \
         && [ -n "${APPLE_APP_SPECIFIC_PASSWORD:-}" ]; then
     log "notarizing $DMG (this waits for Apple)"
-    # notarytool can exit 0 with a rejected submission: read the status from its JSON.
+    # Judge by the status in notarytool's JSON, not its exit code (which depends on the
+    # version); "|| true" so a non-zero exit still reaches the log below instead of set -e.
     result="$(xcrun notarytool submit "$DMG" --apple-id "$APPLE_ID" --team-id "$APPLE_TEAM_ID" \
-        --password "$APPLE_APP_SPECIFIC_PASSWORD" --wait --output-format json)"
-    json_field() { "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"; }
+        --password "$APPLE_APP_SPECIFIC_PASSWORD" --wait --output-format json)" || true
+    json_field() {  # prints "" when the input is not the JSON expected
+        "$PYTHON" -c 'import json, sys
+try:
+    print(json.load(sys.stdin).get(sys.argv[1], ""))
+except ValueError:
+    print("")' "$1"
+    }
     status="$(printf '%s' "$result" | json_field status)"
     submission="$(printf '%s' "$result" | json_field id)"
     if [ "$status" != "Accepted" ]; then
