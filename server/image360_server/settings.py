@@ -112,7 +112,7 @@ REST_FRAMEWORK = {
     # The clients expect bare arrays.
     "DEFAULT_PAGINATION_CLASS": None,
     "EXCEPTION_HANDLER": "image360_server.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "image360_server.openapi.Image360AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         # Failed sign-ins allowed from one address, and for one user name, per period.
         "sign_in_address": env.rate(env.SIGN_IN_FAILURES_PER_ADDRESS, "60/hour"),

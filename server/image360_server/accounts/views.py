@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.db import DatabaseError, connection
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 class SignInView(TokenObtainPairView):
     """simplejwt's sign-in, throttled by failures per address and per user name (429)."""
 
+    openapi_error_statuses = (401, 429)
+
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         throttles = sign_in_throttles(request)
         waits = [wait for throttle in throttles if (wait := throttle.blocked_for()) is not None]
@@ -41,6 +44,8 @@ class SignInView(TokenObtainPairView):
 class RefreshView(TokenRefreshView):
     """simplejwt's refresh view; the serializer (settings) makes each refresh token single-use."""
 
+    openapi_error_statuses = (401,)
+
 
 class LogoutView(APIView):
     """Blacklist the given refresh token; holding it is the credential."""
@@ -48,10 +53,13 @@ class LogoutView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
     serializer_class = LogoutSerializer
+    openapi_error_statuses = (401,)
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
+    @extend_schema(responses={200: inline_serializer(
+        "SignedOut", {"detail": serializers.CharField()})})
     def post(self, request: Request) -> Response:
         serializer = LogoutSerializer(data=request.data)
         try:
@@ -64,6 +72,8 @@ class LogoutView(APIView):
 class ProtectedView(APIView):
     """Lets a client check that its access token is accepted."""
 
+    @extend_schema(responses={200: inline_serializer(
+        "Authenticated", {"message": serializers.CharField()})})
     def get(self, request: Request) -> Response:
         return Response({"message": "You are authenticated!"})
 
@@ -79,6 +89,7 @@ class HealthView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
     serializer_class = HealthSerializer
+    openapi_error_statuses = (503,)
 
     def get(self, request: Request) -> Response:
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -30,6 +31,11 @@ class UploadPhotoView(generics.CreateAPIView):
 
     serializer_class = PhotoSerializer
     parser_classes = [MultiPartParser, FormParser]
+    openapi_error_statuses = (413,)
+
+    @extend_schema(responses={201: PhotoSerializer, 200: PhotoSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         image = request.FILES.get("image")
@@ -61,6 +67,9 @@ class UploadPhotoView(generics.CreateAPIView):
         return Response(self.get_serializer(photo).data, status=status.HTTP_200_OK)
 
 
+@extend_schema_view(get=extend_schema(parameters=[OpenApiParameter(
+    "sha256", str, description="Only the photo with these bytes (hex SHA-256), if any.",
+    pattern=_SHA256.pattern)]))
 class OwnPhotoListView(generics.ListAPIView):
     """The caller's photos; `?sha256=H` narrows them to the one holding those bytes."""
 
@@ -85,7 +94,10 @@ class OwnPhotoDetailView(generics.RetrieveAPIView):
         return Photo.objects.filter(owner=self.request.user)
 
 
+@extend_schema_view(delete=extend_schema(responses={204: None}))
 class DeletePhotoView(generics.DestroyAPIView):
+    serializer_class = PhotoSerializer  # only for the schema: DELETE answers no body
+
     def get_queryset(self) -> QuerySet[Photo]:
         # Scoped to the caller: another user's id is simply not found, and nothing is deleted.
         return Photo.objects.filter(owner=self.request.user)
