@@ -43,6 +43,10 @@ def serve_with_gunicorn(*, host: str, port: int, workers: int,
                 # The header limits stay gunicorn's; the body is capped by the app (413).
                 "when_ready": lambda arbiter: on_ready(f"{arbiter.LISTENERS[0]}/"),
             }
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn >= 24 would open one fixed control socket per user: several
+                # servers on one machine would fight over it, and nothing here uses it.
+                settings["control_socket_disable"] = True
             for key, value in settings.items():
                 self.cfg.set(key, value)
 
