@@ -92,6 +92,10 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(f"READY {url}\n")
         sys.stdout.flush()
 
+    from django.conf import settings
+
+    # Forwarded headers are interpreted by the app (settings), never by the WSGI server.
+    behind_proxy = bool(settings.REST_FRAMEWORK["NUM_PROXIES"])
     if args.production:
         from image360_server.production import serve_with_gunicorn
 
@@ -100,7 +104,8 @@ def _run(args: argparse.Namespace) -> int:
     else:
         from image360_server.wsgi import application
 
-        serve(application, host=args.host, port=args.port, threads=THREADS, on_ready=announce)
+        serve(application, host=args.host, port=args.port, threads=THREADS, on_ready=announce,
+              behind_proxy=behind_proxy)
     logger.info("stopped")
     return 0
 

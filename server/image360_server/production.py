@@ -40,6 +40,9 @@ def serve_with_gunicorn(*, host: str, port: int, workers: int,
                 "errorlog": "-",
                 "loglevel": "info",
                 "proc_name": "image360-server",
+                # gunicorn would believe X-Forwarded-Proto from 127.0.0.1 on its own; the app
+                # decides instead (IMAGE360_TRUSTED_PROXIES), as under waitress.
+                "forwarded_allow_ips": "",
                 # The header limits stay gunicorn's; the body is capped by the app (413).
                 "when_ready": lambda arbiter: on_ready(f"{arbiter.LISTENERS[0]}/"),
             }

@@ -20,8 +20,13 @@ class BindError(OSError):
 
 
 def serve(application: Callable[..., Any], *, host: str, port: int, threads: int,
-          on_ready: Callable[[str], None]) -> None:
-    """Bind (port 0 picks a free port), call `on_ready(url)`, serve until interrupted."""
+          on_ready: Callable[[str], None], behind_proxy: bool = False) -> None:
+    """Bind (port 0 picks a free port), call `on_ready(url)`, serve until interrupted.
+
+    waitress drops X-Forwarded-* headers unless told otherwise; `behind_proxy` lets them
+    through so that the app applies its own rule (how many proxies to trust), as it does
+    under gunicorn.
+    """
     try:
         server = create_server(
             application,
@@ -30,6 +35,7 @@ def serve(application: Callable[..., Any], *, host: str, port: int, threads: int
             threads=threads,
             # waitress refuses bodies at or over this size while they arrive, before the app runs.
             max_request_body_size=max_body_bytes() + 1,
+            clear_untrusted_proxy_headers=not behind_proxy,
             ident="image360-server",
         )
     except OSError as error:

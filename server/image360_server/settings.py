@@ -98,6 +98,7 @@ FILE_UPLOAD_TEMP_DIR = str(DATA.upload_spool)
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
+_trusted_proxies = env.non_negative_int(env.TRUSTED_PROXIES, 0)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
@@ -120,8 +121,11 @@ REST_FRAMEWORK = {
     },
     # X-Forwarded-For is trusted only through this many reverse proxies (0: never), so a
     # client cannot pick the address it is throttled under.
-    "NUM_PROXIES": env.non_negative_int(env.TRUSTED_PROXIES, 0),
+    "NUM_PROXIES": _trusted_proxies,
 }
+if _trusted_proxies:
+    # Behind a TLS-terminating proxy, links in answers (media, previews) must say https.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "image360 API",

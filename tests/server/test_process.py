@@ -116,3 +116,17 @@ def test_restart_keeps_photos_keys_and_tokens(tmp_path: Path) -> None:
         assert "Traceback" not in first.log() + second.log()
         for name in ("secret_key", "jwt_signing_key"):
             assert stat.S_IMODE((data_dir / name).stat().st_mode) == 0o600
+
+
+def test_links_say_https_only_behind_a_trusted_proxy(tmp_path: Path) -> None:
+    proto = {"X-Forwarded-Proto": "https"}
+    with start_server(tmp_path / "direct") as direct, \
+            start_server(tmp_path / "proxied", env={"IMAGE360_TRUSTED_PROXIES": "1"}) as proxied:
+        for server, scheme in ((direct, "http"), (proxied, "https")):
+            access = obtain_tokens(server.url, DEMO_USERNAME, DEMO_PASSWORD)["access"]
+            upload(server.url, access, write_jpeg(tmp_path / f"{scheme}.jpg"), title=scheme)
+            response = requests.get(f"{server.url}/api/user-photo/",
+                                    headers={**bearer(access), **proto}, timeout=TIMEOUT)
+            photo = response.json()[0]
+            assert photo["image"].startswith(f"{scheme}://"), scheme
+            assert photo["thumb_url"].startswith(f"{scheme}://"), scheme

@@ -25,21 +25,26 @@ def _assert_throttled(response: requests.Response) -> None:
     assert response.json()["detail"]
 
 
-def test_failures_per_user_name_are_limited_from_any_address(
+def test_failures_are_limited_per_user_name_and_per_forwarded_address(
         server_factory: Callable[..., LiveServer]) -> None:
-    # One trusted proxy: each attempt seems to come from the address it names.
+    # One trusted proxy: each attempt comes from the address X-Forwarded-For names.
     server = server_factory(env={"IMAGE360_SIGN_IN_FAILURES_PER_USERNAME": "3/hour",
-                                 "IMAGE360_SIGN_IN_FAILURES_PER_ADDRESS": "100/hour",
+                                 "IMAGE360_SIGN_IN_FAILURES_PER_ADDRESS": "3/hour",
                                  "IMAGE360_TRUSTED_PROXIES": "1"})
-    for attempt in range(3):
-        wrong = _sign_in(server, DEMO_USERNAME, "wrong", forwarded_for=f"198.51.100.{attempt}")
-        assert wrong.status_code == 401
-
-    # Even the right password waits now, from yet another address.
-    _assert_throttled(_sign_in(server, DEMO_USERNAME, DEMO_PASSWORD, "198.51.100.9"))
-    # Other accounts are not affected.
     server.add_user("bystander", "bystander-password")
+    for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+        assert _sign_in(server, DEMO_USERNAME, "wrong", address).status_code == 401
+
+    # The user name is spent, from any address, even with the right password...
+    _assert_throttled(_sign_in(server, DEMO_USERNAME, DEMO_PASSWORD, "198.51.100.9"))
+    # ...while other accounts still sign in from there.
     assert _sign_in(server, "bystander", "bystander-password", "198.51.100.9").status_code == 200
+
+    # Two more failures from .1 (other names) spend that address, for every account.
+    for name in ("ann", "bob"):
+        assert _sign_in(server, name, "guess", "198.51.100.1").status_code == 401
+    _assert_throttled(_sign_in(server, "bystander", "bystander-password", "198.51.100.1"))
+    assert _sign_in(server, "bystander", "bystander-password", "198.51.100.2").status_code == 200
 
 
 def test_failures_per_address_are_limited_across_user_names(
