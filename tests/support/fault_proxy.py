@@ -10,10 +10,17 @@ It sits between a client and the real server, one request per connection (it ans
 either *before* forwarding (the server never sees the request) or *after* (the server did
 the work, the client does not learn it: the case that must not create duplicates).
 `down = True` resets every connection at once, like a server that is away.
+
+Scripted `Rule`s (`with proxy.rules(Rule(...)):`) come before the random plan and pick
+requests by path, method, header or a piece of the body (the multipart form fields come
+first, so a file's title picks its upload). A rule can answer in the server's place (an
+HTML error page, an empty body, a redirect), rewrite the server's JSON answer (fields
+missing), or answer 413 and reset the connection while the body is still arriving.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import select
 import socket
@@ -22,13 +29,15 @@ import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 FAULT_KINDS = ("error", "reset", "stall")
 _MAX_STALL_SECONDS = 60.0
+_MATCH_BYTES = 64 * 1024  # how much of a body a rule's `body_contains` looks at
 
 
 @dataclass
@@ -39,6 +48,66 @@ class FaultPlan:
     paths: tuple[str, ...] = ()  # only requests whose path starts with one of these ('' = all)
     limit: int | None = None  # at most this many faults, then none
     retry_after: float | None = None  # errors are 503 with this Retry-After
+
+
+@dataclass
+class Rule:
+    """A scripted misbehaviour for the requests it matches (all given conditions must hold).
+
+    do="answer": send `status`, `content_type`, `headers` and `body` in the server's place;
+        with `after=True` the request is forwarded first (the server did the work).
+    do="edit": forward, then replace the server's JSON answer with `edit(data)`.
+    do="reset_mid_body": read `mid_body_bytes` of the body, send the answer (a 413; none
+        with status=0), then reset the connection while the client is still sending.
+    `limit` caps the hits (None: every matching request); `hits` counts them.
+    """
+
+    path: str = ""
+    method: str | None = None
+    header: str | None = None  # a header the request must carry, e.g. "authorization"
+    body_contains: bytes | None = None
+    do: str = "answer"
+    status: int = 502
+    reason: str = ""
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    after: bool = False
+    edit: Callable[[Any], Any] | None = None
+    mid_body_bytes: int = 64 * 1024
+    limit: int | None = None
+    hits: int = field(default=0, compare=False)
+
+    def matches(self, method: str, path: str, headers: dict[str, str], prefix: bytes) -> bool:
+        return (
+            path.startswith(self.path)
+            and (self.method is None or method == self.method)
+            and (self.header is None or self.header.lower() in headers)
+            and (self.body_contains is None or self.body_contains in prefix)
+            and (self.limit is None or self.hits < self.limit)
+        )
+
+    def response(self) -> bytes:
+        reason = self.reason or _REASONS.get(self.status, "Whatever")
+        lines = [f"HTTP/1.1 {self.status} {reason}"]
+        if self.content_type:
+            lines.append(f"Content-Type: {self.content_type}")
+        lines += [f"{name}: {value}" for name, value in self.headers]
+        lines += [f"Content-Length: {len(self.body)}", "Connection: close"]
+        return "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + self.body
+
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    302: "Found",
+    307: "Temporary Redirect",
+    401: "Unauthorized",
+    413: "Request Entity Too Large",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -52,12 +121,31 @@ class _Handler(socketserver.BaseRequestHandler):
             _reset(client)
             return
         try:
-            head, body = _read_request(client)
+            head, body, length = _read_head(client)
         except (OSError, ValueError):
             return
         if not head:
             return
-        path = head.split(b" ", 2)[1].decode("latin-1") if b" " in head else ""
+        request_line, *header_lines = head.decode("latin-1").split("\r\n")
+        method, path = (request_line.split(" ") + ["", ""])[:2]
+        headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        try:
+            body = _read_body(client, body, min(length, _MATCH_BYTES))
+        except (OSError, ValueError):
+            return
+        with proxy._lock:
+            proxy.seen.append((method, path, headers.get("authorization") is not None))
+        rule = proxy._rule_for(method, path, headers, body)
+        if rule is not None:
+            proxy._play(rule, client, head, body, length)
+            return
+        try:
+            body = _read_body(client, body, length)
+        except (OSError, ValueError):
+            return
         fault, after = proxy._choose(path)
         proxy._count("requests")
         with proxy._lock:
@@ -97,6 +185,8 @@ class FaultProxy:
         self.down = False
         self.counts: Counter[str] = Counter()
         self.log: list[tuple[float, str, str | None]] = []  # (monotonic time, path, fault)
+        self.seen: list[tuple[str, str, bool]] = []  # (method, path, had Authorization)
+        self._rules: list[Rule] = []
         self._faults_in_plan = 0
         self._lock = threading.Lock()
         self._random = random.Random(seed)
@@ -132,7 +222,61 @@ class FaultProxy:
         finally:
             self.plan = previous
 
+    @contextmanager
+    def rules(self, *rules: Rule) -> Iterator[FaultProxy]:
+        """Play these rules (first match wins) inside the block."""
+        with self._lock:
+            previous, self._rules = self._rules, list(rules)
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._rules = previous
+
+    def count(self, method: str, path: str) -> int:
+        """Requests seen with this method whose path starts with `path`."""
+        with self._lock:
+            return sum(1 for m, p, _ in self.seen if m == method and p.startswith(path))
+
     # -- internals -------------------------------------------------------------------------
+
+    def _rule_for(
+        self, method: str, path: str, headers: dict[str, str], prefix: bytes
+    ) -> Rule | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(method, path, headers, prefix):
+                    rule.hits += 1
+                    self.counts[f"rule_{rule.do}"] += 1
+                    self.log.append((time.monotonic(), path, f"rule_{rule.do}"))
+                    return rule
+        return None
+
+    def _play(
+        self, rule: Rule, client: socket.socket, head: bytes, body: bytes, length: int
+    ) -> None:
+        try:
+            if rule.do == "reset_mid_body":
+                body = _read_body(client, body, min(length, rule.mid_body_bytes))
+                if len(body) >= length:  # the file was too small to cut: tests check this
+                    self._count("reset_too_late")
+                if rule.status:  # else: no answer at all, only the reset
+                    client.sendall(rule.response())
+                _reset(client)
+                return
+            body = _read_body(client, body, length)
+            if rule.do == "edit":
+                assert rule.edit is not None
+                answer = _edit_json(
+                    _forward(self.upstream, head, body, self.upstream_timeout), rule.edit
+                )
+            else:
+                if rule.after:
+                    _forward(self.upstream, head, body, self.upstream_timeout)
+                answer = rule.response()
+            client.sendall(answer)
+        except OSError:
+            _reset(client)
 
     def _count(self, key: str) -> None:
         with self._lock:
@@ -188,12 +332,13 @@ def _reset(sock: socket.socket) -> None:
     sock.close()
 
 
-def _read_request(sock: socket.socket) -> tuple[bytes, bytes]:
+def _read_head(sock: socket.socket) -> tuple[bytes, bytes, int]:
+    """The request head, what came of the body with it, and the body's Content-Length."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         if not chunk:
-            return b"", b""
+            return b"", b"", 0
         data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     length = 0
@@ -201,12 +346,29 @@ def _read_request(sock: socket.socket) -> tuple[bytes, bytes]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value.strip())
+    return head, body, length
+
+
+def _read_body(sock: socket.socket, body: bytes, length: int) -> bytes:
+    """Read until `body` holds `length` bytes."""
     while len(body) < length:
         chunk = sock.recv(min(1 << 20, length - len(body)))
         if not chunk:
             raise ValueError("client closed mid-body")
         body += chunk
-    return head, body
+    return body
+
+
+def _edit_json(response: bytes, edit: Callable[[Any], Any]) -> bytes:
+    """Rewrite a forwarded answer's JSON body (Content-Length answers only)."""
+    head, _, body = response.partition(b"\r\n\r\n")
+    new_body = json.dumps(edit(json.loads(body))).encode()
+    lines = [
+        line for line in head.split(b"\r\n") if not line.lower().startswith(b"content-length:")
+    ]
+    assert not any(line.lower().startswith(b"transfer-encoding:") for line in lines)
+    lines.append(b"Content-Length: %d" % len(new_body))
+    return b"\r\n".join(lines) + b"\r\n\r\n" + new_body
 
 
 def _forward(upstream: tuple[str, int], head: bytes, body: bytes, timeout: float) -> bytes:
