@@ -40,6 +40,7 @@ def test_file_over_the_cap_is_413_json(capped_server: LiveServer, capped_access:
     assert response.status_code == 413
     assert response.json()["max_bytes"] == CAP
     assert response.json()["detail"]
+    assert response.json()["retryable"] is False
     assert own_photos(capped_server.url, capped_access) == []
 
 
@@ -70,3 +71,4 @@ def test_declared_oversized_body_is_refused_before_it_is_sent(capped_server: Liv
     assert response.status == 413
     assert response.getheader("Content-Type") == "application/json"
     assert json.loads(body)["max_bytes"] == CAP
+    assert json.loads(body)["retryable"] is False
