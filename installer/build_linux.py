@@ -41,8 +41,10 @@ DEMO_PASSWORD = "theta360DotGuide"  # the public playground's demo account, not 
 SERVER_READY_TIMEOUT = 90.0
 COMMAND_TIMEOUT = 120.0
 
-# What must never be in the bundle, as any path component under _internal/.
+# What must never be in the bundle, as any path component under _internal/: the server...
 FORBIDDEN_NAMES = {"django", "rest_framework", "rest_framework_simplejwt", "image360_server"}
+# ...and big packages the app does not use that a development venv may hold.
+UNUSED_NAMES = {"numpy", "numpy.libs", "yaml", "tkinter", "pytest", "_pytest"}
 ALLOWED_PYSIDE6_MODULES = {"QtCore", "QtGui", "QtWidgets", "QtSvg"}
 ALLOWED_QT_PLUGINS = {
     "platforms": {"qoffscreen", "qxcb"},
@@ -149,6 +151,9 @@ def inspect_bundle(app_dir: Path) -> dict[str, Any]:
     )
     if forbidden:
         raise StepFailed(f"server code in the bundle: {', '.join(forbidden[:10])}")
+    unused = sorted(p.name for p in internal.iterdir() if p.name.lower() in UNUSED_NAMES)
+    if unused:
+        raise StepFailed(f"packages the app does not use in the bundle: {', '.join(unused)}")
 
     pyside = internal / "PySide6"
     modules = {p.name.split(".", 1)[0] for p in pyside.glob("Qt*") if p.is_file()}
