@@ -32,7 +32,7 @@ def venv_python() -> Path:
 
 def _requirements_stamp() -> str:
     digest = hashlib.sha256()
-    for name in ("pyproject.toml", "server/pyproject.toml"):
+    for name in ("pyproject.toml", "server/pyproject.toml", "scripts/dev.py"):
         digest.update((ROOT / name).read_bytes())
     return digest.hexdigest()
 
@@ -50,7 +50,8 @@ def ensure_venv() -> Path:
     print("Installing thetadesk, the image360 server and test tools", flush=True)
     pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test]", "-e", str(ROOT / "server")], check=True)
+    # The installer extra (PyInstaller) lets the suite build and check the frozen app too.
+    subprocess.run([*pip, "-e", f"{ROOT}[test,installer]", "-e", str(ROOT / "server")], check=True)
     stamp_file.write_text(stamp)
     return python
 

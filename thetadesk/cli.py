@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from thetadesk import __version__
-from thetadesk.core.api import Image360Client
+from thetadesk.core.api import CONNECT_TIMEOUT, READ_TIMEOUT, Image360Client
 from thetadesk.core.engine import (
     EngineEvent,
     EngineSettings,
@@ -142,10 +142,21 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def _connect(args: argparse.Namespace) -> Image360Client:
     try:
-        client = Image360Client(args.server, allow_http=args.allow_http)
+        client = Image360Client(
+            args.server,
+            allow_http=args.allow_http,
+            connect_timeout=min(CONNECT_TIMEOUT, args.timeout),
+            read_timeout=args.timeout,
+        )
     except InsecureServerUrl as exc:
         raise CliError(str(exc)) from None
-    client.sign_in(args.username, _read_password(args))
+    password = _read_password(args)
+    try:
+        client.sign_in(args.username, password)
+    except SignInRequired:
+        raise
+    except ApiError as exc:  # the server answered oddly, or not at all
+        raise CliError(f"sign-in failed: {exc}") from None
     return client
 
 
@@ -185,10 +196,10 @@ class _Reporter:
 def _item_line(item: QueueItem, *, earlier: bool = False) -> str:
     name = _shown_path(item.path)
     if item.state is ItemState.UPLOADED:
-        photo_id = item.photo_id if item.photo_id is not None else "?"
-        extra = f", {item.reason}" if item.reason else ""
-        extra += ", in an earlier run" if earlier else ""
-        return f"uploaded     {name}  (id {photo_id}{extra})"
+        notes = [f"id {item.photo_id}"] if item.photo_id is not None else []
+        notes += [item.reason] if item.reason else []
+        notes += ["in an earlier run"] if earlier else []
+        return f"uploaded     {name}  ({', '.join(notes)})"
     label = "rejected" if item.verdict == Verdict.REJECTED.value else item.state.value
     return f"{label:<12} {name}  {item.reason}".rstrip()
 
@@ -333,6 +344,24 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow plain http:// to a host other than this machine (unsafe)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=READ_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long to wait for the server's answer (default {READ_TIMEOUT:.0f}; "
+        "uploads add time for each MB)",
+    )
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds above zero: {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -398,8 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_TOP_LEVEL_OPTIONS = {"-h", "--help", "--version", "-v", "--verbose", "--self-test"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in _TOP_LEVEL_OPTIONS:
+        argv = ["gui", *argv]  # `thetadesk --server URL` means the window, as plain `thetadesk`
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
     if args.self_test:

@@ -147,3 +147,24 @@ def test_the_six_real_samples_upload_as_the_table_says(server, tmp_path):
     photos = signed_in_client(server).list_photos()
     by_title = {p["title"]: p["camera_model"] for p in photos}
     assert by_title == {"R0014760": "V", "R0010290": "S", "room_5_5k": "X", "Ver1.10": ""}
+
+
+@pytest.mark.parametrize(
+    ("argv", "gui_args"),
+    [
+        ([], []),
+        (["gui", "--server", "http://127.0.0.1:1"], ["--server", "http://127.0.0.1:1"]),
+        (
+            ["--server", "http://127.0.0.1:1", "--username", "u"],
+            ["--server", "http://127.0.0.1:1", "--username", "u"],
+        ),
+    ],
+)
+def test_no_command_or_window_options_open_the_window(monkeypatch, argv, gui_args):
+    import thetadesk.gui.app
+    from thetadesk import cli
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(thetadesk.gui.app, "main", lambda args: seen.append(list(args)) or 0)
+    assert cli.main(argv) == 0
+    assert seen == [gui_args]
