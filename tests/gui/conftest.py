@@ -9,6 +9,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from tests.gui.helpers import copied_a_while_ago  # noqa: E402
 from tests.support.theta_fixtures import (  # noqa: E402
     make_dualfisheye,
     make_plain_jpeg,
@@ -24,6 +25,16 @@ def _qt_application(qapp):
     return qapp
 
 
+@pytest.fixture(autouse=True)
+def _app_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own queue file, settings file and log folder (AppPaths.default()
+    reads these), so no window sees another test's queue."""
+    monkeypatch.setenv("THETADESK_DATA_DIR", str(tmp_path / "app-data"))
+    monkeypatch.setenv("THETADESK_CONFIG_DIR", str(tmp_path / "app-config"))
+    monkeypatch.delenv("THETADESK_LOG_DIR", raising=False)
+    return tmp_path / "app-data"
+
+
 @pytest.fixture
 def server(server_factory):
     """A fresh server per test, so photo lists start empty."""
@@ -36,7 +47,7 @@ def theta_files(tmp_path: Path) -> dict[str, Path]:
     drop = tmp_path / "drop"
     folder = drop / "roll"
     folder.mkdir(parents=True)
-    return {
+    files = {
         "ok": make_theta_jpeg(drop / "R0010001.JPG", model="RICOH THETA V", seed=1),
         "warning": make_theta_jpeg(drop / "R0010002.JPG", model="RICOH THETA", gpano=False, seed=2),
         "needs_review": make_plain_jpeg(drop / "export.jpg", seed=3),
@@ -45,6 +56,8 @@ def theta_files(tmp_path: Path) -> dict[str, Path]:
         "folder_ok_1": make_theta_jpeg(folder / "R0020001.JPG", model="RICOH THETA S", seed=5),
         "folder_ok_2": make_theta_jpeg(folder / "R0020002.JPG", model="RICOH THETA Z1", seed=6),
     }
+    copied_a_while_ago(*(path for key, path in files.items() if key != "folder"))
+    return files
 
 
 @pytest.fixture

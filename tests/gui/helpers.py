@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
+import keyring.backend
+import keyring.errors
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -21,6 +25,7 @@ OFFSCREEN_SIZE_HINTS = "This plugin does not support propagateSizeHints"
 
 FINAL_STATES = {
     UploadState.UPLOADED,
+    UploadState.SKIPPED,
     UploadState.HELD,
     UploadState.REJECTED,
     UploadState.FAILED,
@@ -62,3 +67,33 @@ def drop(window: MainWindow, mime: QMimeData) -> QDropEvent:
 def all_final(window: MainWindow, count: int) -> bool:
     rows = window.model.rows
     return len(rows) == count and all(row.state in FINAL_STATES for row in rows)
+
+
+def copied_a_while_ago(*paths: Path) -> None:
+    """Date files in the past: the engine waits for files modified in the last seconds
+    (they may still be being copied), and a test's files are brand new."""
+    past = time.time() - 3600
+    for path in paths:
+        os.utime(path, (past, past))
+
+
+class Keychain(keyring.backend.KeyringBackend):
+    """A secure-looking keychain that keeps entries in a dict (the test run's own backend
+    is the null one, which makes every session memory-only)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if (service, username) not in self.entries:
+            raise keyring.errors.PasswordDeleteError("nothing stored")
+        del self.entries[(service, username)]

@@ -62,7 +62,7 @@ def test_dropped_files_and_folders_are_checked_and_the_uploadable_ones_uploaded(
         ),
         timeout=2000,
     )
-    assert window.grid.model() is model
+    assert window.grid.model().sourceModel() is model
 
 
 def test_uploaded_photos_carry_camera_model_and_date_from_exif(
@@ -149,7 +149,7 @@ def test_signed_out_window_checks_files_and_keeps_uploadable_ones_waiting(
     ok_row = window.model.row_for(theta_files["ok"])
     assert ok_row.state is UploadState.QUEUED
     assert ok_row.reason == "waiting for sign-in"
-    assert window.worker.pending_uploads == 1
+    assert window.pending_uploads() == 1
 
     window.set_session(sign_in(server.url))
     qtbot.waitUntil(

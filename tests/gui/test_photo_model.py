@@ -1,16 +1,26 @@
-"""The photo list model: qtmodeltester, duplicates, batched updates, stale thumbnails."""
+"""The queue model: qtmodeltester, rows from queue items, batched updates, stale thumbnails,
+the status filter."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 
 from tests.support.theta_fixtures import make_dualfisheye, make_plain_jpeg, make_theta_jpeg
 from thetadesk.core.inspection import inspect_file
-from thetadesk.core.uploader import UploadResult, UploadStatus
-from thetadesk.gui.photo_model import PhotoModel, PhotoRole, UploadState
+from thetadesk.core.queue_store import ItemState, QueueItem, QueueStore
+from thetadesk.gui.photo_model import (
+    PhotoFilterModel,
+    PhotoModel,
+    PhotoRole,
+    StatusFilter,
+    UploadState,
+)
+
+SERVER, USER = "http://127.0.0.1:8765/", "tutorial"
 
 
 def small_image() -> QImage:
@@ -19,101 +29,187 @@ def small_image() -> QImage:
     return image
 
 
-def test_model_passes_qtmodeltester_while_rows_are_added_and_updated(qtmodeltester, tmp_path):
+@pytest.fixture
+def store():
+    with QueueStore(":memory:") as store:
+        yield store
+
+
+def queued(store: QueueStore, path: Path) -> QueueItem:
+    item, _ = store.add(SERVER, USER, path)
+    return item
+
+
+def moved(store: QueueStore, item: QueueItem, state: ItemState, **changes) -> QueueItem:
+    updated = store.update(item.id, state=state, **changes)
+    assert updated is not None
+    return updated
+
+
+def test_model_passes_qtmodeltester_while_rows_are_added_updated_and_removed(
+    qtmodeltester, tmp_path, store
+):
     model = PhotoModel()
     qtmodeltester.check(model)  # empty
     ok = make_theta_jpeg(tmp_path / "ok.jpg")
     rejected = make_dualfisheye(tmp_path / "fisheye.jpg")
-    model.add_paths([ok, rejected])
-    model.set_inspection(ok, inspect_file(ok), UploadState.QUEUED)
-    model.set_inspection(rejected, inspect_file(rejected), UploadState.CHECKING)
-    model.apply_result(UploadResult(rejected, UploadStatus.REJECTED, "dual-fisheye"))
-    model.set_progress(ok, 50, 100)
+    ok_item, rejected_item = queued(store, ok), queued(store, rejected)
+    model.apply_items([ok_item, rejected_item])
+    model.set_inspection(ok, inspect_file(ok))
+    model.set_inspection(rejected, inspect_file(rejected))
+    model.apply_items(
+        [
+            moved(store, ok_item, ItemState.UPLOADING),
+            moved(store, rejected_item, ItemState.FAILED, verdict="rejected", reason="fisheye"),
+        ]
+    )
+    model.set_progress(ok_item.id, 50, 100)
     model.set_thumbnail(ok, model.row_for(ok).stamp, small_image())
+    model.set_waiting("waiting for sign-in")
     model.flush()
     qtmodeltester.check(model, force_py=True)
-    model.remove_paths([ok])
+    model.remove_ids([ok_item.id])
     qtmodeltester.check(model, force_py=True)
 
 
-def test_roles_expose_the_row(tmp_path):
+def test_model_passes_qtmodeltester_through_a_reset(qtmodeltester, tmp_path, store):
+    """Another account's queue, or the queue file read again, replaces every row."""
+    model = PhotoModel()
+    model.apply_items([queued(store, make_theta_jpeg(tmp_path / "a.jpg"))])
+    qtmodeltester.check(model, force_py=True)  # stays connected: checks the reset too
+    more = [queued(store, make_theta_jpeg(tmp_path / f"{n}.jpg", seed=n)) for n in range(3)]
+    model.reset_items(more)
+    assert [row.item_id for row in model.rows] == [item.id for item in more]
+
+
+def test_the_filter_proxy_passes_qtmodeltester_and_follows_state_changes(
+    qtmodeltester, tmp_path, store
+):
+    model = PhotoModel()
+    proxy = PhotoFilterModel()
+    proxy.setSourceModel(model)
+    items = [queued(store, make_theta_jpeg(tmp_path / f"{n}.jpg", seed=n)) for n in range(4)]
+    model.apply_items(items)
+    model.apply_items(
+        [
+            moved(store, items[0], ItemState.UPLOADED, photo_id=1),
+            moved(store, items[1], ItemState.FAILED, reason="server said no"),
+            moved(store, items[2], ItemState.HELD, verdict="needs_review"),
+        ]
+    )
+    model.flush()
+    qtmodeltester.check(proxy, force_py=True)
+    proxy.set_status_filter(StatusFilter.FAILED)
+    assert [proxy.index(r, 0).data(PhotoRole.ITEM_ID) for r in range(proxy.rowCount())] == [
+        items[1].id
+    ]
+    proxy.set_status_filter(StatusFilter.WAITING)
+    assert proxy.rowCount() == 1  # the one still queued for checking
+    # A held file that is approved leaves the "Held" filter by itself.
+    proxy.set_status_filter(StatusFilter.HELD)
+    assert proxy.rowCount() == 1
+    model.apply_items([moved(store, items[2], ItemState.READY, allow_review=True)])
+    model.flush()
+    assert proxy.rowCount() == 0
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_roles_expose_the_row(tmp_path, store):
     model = PhotoModel()
     path = make_dualfisheye(tmp_path / "R0010001.JPG")
-    model.add_paths([path])
     inspection = inspect_file(path)
-    model.set_inspection(path, inspection, UploadState.CHECKING)
-    model.apply_result(UploadResult(path, UploadStatus.REJECTED, inspection.reasons[0]))
+    item = queued(store, path)
+    model.apply_items([item])
+    model.set_inspection(path, inspection)
+    reason = "; ".join(inspection.reasons)
+    model.apply_items([moved(store, item, ItemState.FAILED, verdict="rejected", reason=reason)])
     index = model.index(0)
     assert index.data(Qt.ItemDataRole.DisplayRole) == "R0010001.JPG"
     assert index.data(PhotoRole.VERDICT) == "rejected"
     assert index.data(PhotoRole.HEADLINE) == inspection.reasons[0]
     assert index.data(PhotoRole.STATE) == "rejected"
     assert index.data(PhotoRole.PATH) == str(path)
+    assert index.data(PhotoRole.ITEM_ID) == item.id
     tooltip = index.data(Qt.ItemDataRole.ToolTipRole)
     assert all(reason in tooltip for reason in inspection.reasons)
     assert "rejected" in tooltip
     assert model.roleNames()[PhotoRole.VERDICT] == b"verdict"
 
 
-def test_adding_the_same_path_twice_is_ignored(tmp_path):
+def test_an_item_shown_twice_is_one_row_and_older_snapshots_are_ignored(tmp_path, store):
     model = PhotoModel()
-    a, b = make_theta_jpeg(tmp_path / "a.jpg"), make_theta_jpeg(tmp_path / "b.jpg")
-    assert model.add_paths([a, a, b]) == [a, b]
-    assert model.add_paths([Path(str(b)), a]) == []
+    a = queued(store, make_theta_jpeg(tmp_path / "a.jpg"))
+    b = queued(store, make_theta_jpeg(tmp_path / "b.jpg"))
+    assert [row.item_id for row in model.apply_items([a, a, b])] == [a.id, b.id]
+    assert model.apply_items([b, a]) == []
     assert model.rowCount() == 2
+    newer = moved(store, a, ItemState.UPLOADED, photo_id=9)
+    model.apply_items([newer, a])  # `a` is the older snapshot: it must not undo the upload
+    assert model.row_by_id(a.id).state is UploadState.UPLOADED
 
 
-def test_many_updates_in_one_turn_make_one_data_changed(qtbot, tmp_path):
+def test_many_updates_in_one_turn_make_one_data_changed(qtbot, tmp_path, store):
     model = PhotoModel()
-    paths = [make_theta_jpeg(tmp_path / f"{i}.jpg", seed=i) for i in range(5)]
-    model.add_paths(paths)
+    items = [queued(store, make_theta_jpeg(tmp_path / f"{i}.jpg", seed=i)) for i in range(5)]
+    model.apply_items(items)
+    model.apply_items([moved(store, item, ItemState.UPLOADING) for item in items[1:4]])
+    model.flush()
     changes: list[tuple[int, int, list[int]]] = []
     model.dataChanged.connect(
         lambda first, last, roles: changes.append((first.row(), last.row(), roles))
     )
     for sent in range(0, 101, 10):
-        for path in paths[1:4]:
-            model.set_progress(path, sent, 100)
+        for item in items[1:4]:
+            model.set_progress(item.id, sent, 100)
     assert changes == []  # nothing yet: coalesced until the event loop turns
     qtbot.waitUntil(lambda: len(changes) > 0, timeout=2000)
     assert len(changes) == 1
     first, last, roles = changes[0]
     assert (first, last) == (1, 3)
-    assert PhotoRole.PROGRESS in roles and PhotoRole.STATE in roles
+    assert PhotoRole.PROGRESS in roles
     assert [row.progress for row in model.rows] == [0, 100, 100, 100, 0]
 
 
-def test_a_thumbnail_for_a_removed_row_is_dropped(tmp_path):
+def test_a_thumbnail_for_a_removed_row_is_dropped(tmp_path, store):
     model = PhotoModel()
     path = make_theta_jpeg(tmp_path / "a.jpg")
-    model.add_paths([path])
+    first = queued(store, path)
+    model.apply_items([first])
     old_stamp = model.row_for(path).stamp
-    model.remove_paths([path])
-    model.add_paths([path])  # re-added: a new row with a new stamp
+    model.remove_ids([first.id])
+    store.remove([first.id])
+    model.apply_items([first])  # a late event for the removed row does not bring it back
+    assert model.rowCount() == 0
+    again = queued(store, path)  # dropped again: a new row with a new stamp
+    model.forget_removed([again.id])  # SQLite may give it the old id back
+    model.apply_items([again])
     assert not model.set_thumbnail(path, old_stamp, small_image())
     assert model.row_for(path).thumbnail is None
     assert model.set_thumbnail(path, model.row_for(path).stamp, small_image())
     assert model.row_for(path).thumbnail is not None
 
 
-def test_summary_counts_verdicts_and_uploads(tmp_path):
+def test_summary_counts_verdicts_and_uploads(tmp_path, store):
     model = PhotoModel()
-    ok = make_theta_jpeg(tmp_path / "ok.jpg")
-    review = make_plain_jpeg(tmp_path / "plain.jpg")
-    model.add_paths([ok, review])
-    model.set_inspection(ok, inspect_file(ok), UploadState.QUEUED)
-    model.set_inspection(review, inspect_file(review), UploadState.CHECKING)
-    model.apply_result(UploadResult(review, UploadStatus.HELD, "needs review"))
-    model.apply_result(UploadResult(ok, UploadStatus.UPLOADED, photo={"id": 7}))
+    ok = queued(store, make_theta_jpeg(tmp_path / "ok.jpg"))
+    review = queued(store, make_plain_jpeg(tmp_path / "plain.jpg"))
+    model.apply_items(
+        [
+            moved(store, ok, ItemState.UPLOADED, verdict="ok", photo_id=7),
+            moved(store, review, ItemState.HELD, verdict="needs_review", reason="2:1 only"),
+        ]
+    )
     assert model.summary() == "2 files: 1 ok, 1 needs review · 1 uploaded"
-    assert model.row_for(ok).photo_id == 7
+    assert model.row_by_id(ok.id).photo_id == 7
 
 
-def test_clear_finished_keeps_rows_still_in_flight(tmp_path):
+def test_queued_rows_say_why_the_queue_waits(tmp_path, store):
     model = PhotoModel()
-    done, waiting = make_theta_jpeg(tmp_path / "a.jpg"), make_theta_jpeg(tmp_path / "b.jpg")
-    model.add_paths([done, waiting])
-    model.apply_result(UploadResult(done, UploadStatus.UPLOADED))
-    model.set_state(waiting, UploadState.QUEUED)
-    model.remove_finished()
-    assert [row.path for row in model.rows] == [waiting]
+    ready = moved(store, queued(store, make_theta_jpeg(tmp_path / "a.jpg")), ItemState.READY)
+    held = moved(store, queued(store, make_plain_jpeg(tmp_path / "b.jpg")), ItemState.HELD)
+    model.apply_items([ready, held])
+    model.set_waiting("waiting for sign-in")
+    assert model.row_by_id(ready.id).reason == "waiting for sign-in"
+    assert model.row_by_id(held.id).reason == ""
+    model.set_waiting("")
+    assert model.row_by_id(ready.id).reason == ""

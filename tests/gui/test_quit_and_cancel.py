@@ -9,14 +9,15 @@ import pytest
 from tests.gui.helpers import (
     OFFSCREEN_SIZE_HINTS,
     all_final,
+    copied_a_while_ago,
     drop,
     file_urls,
     server_titles,
     sign_in,
 )
 from tests.support.theta_fixtures import make_theta_jpeg
-from thetadesk.core import uploader
-from thetadesk.gui import upload_worker
+from thetadesk.core.api import Image360Client
+from thetadesk.core.engine import EngineSettings
 from thetadesk.gui.photo_model import UploadState
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS)
@@ -27,22 +28,24 @@ CHUNK_DELAY = 0.4  # seconds per body chunk: a slow network, simulated on the wo
 @pytest.fixture
 def slow_network(monkeypatch):
     """Make every upload crawl, so a test can act while one is under way."""
+    real_upload = Image360Client.upload_photo
 
-    def slow_upload_one(client, inspection, defaults, *, on_progress=None, **kwargs):
+    def slow_upload(self, path, fields, *, on_progress=None, **kwargs):
         def progress(sent: int, total: int) -> None:
             if on_progress is not None:
                 on_progress(sent, total)
             time.sleep(CHUNK_DELAY)  # not synchronisation: the link is slow
 
-        return uploader.upload_one(client, inspection, defaults, on_progress=progress, **kwargs)
+        return real_upload(self, path, fields, on_progress=progress, **kwargs)
 
-    monkeypatch.setattr(upload_worker, "upload_one", slow_upload_one)
+    monkeypatch.setattr(Image360Client, "upload_photo", slow_upload)
 
 
 @pytest.fixture
 def big_photo(tmp_path):
     """Large enough to go up in several body chunks (a chunk is 16 KiB)."""
     path = make_theta_jpeg(tmp_path / "R0030001.JPG", width=4096, height=2048, seed=7)
+    copied_a_while_ago(path)
     assert path.stat().st_size > 4 * 16 * 1024
     return path
 
@@ -55,7 +58,7 @@ def uploading(window) -> bool:
 def test_closing_the_window_mid_upload_stops_the_worker_thread_cleanly(
     qtbot, make_window, server, theta_files, big_photo, slow_network
 ):
-    window = make_window(sign_in(server.url))
+    window = make_window(sign_in(server.url), engine_settings=EngineSettings(parallel=1))
     mime = file_urls(big_photo, theta_files["warning"])
     drop(window, mime)
     qtbot.waitUntil(lambda: uploading(window), timeout=30_000)
@@ -76,7 +79,8 @@ def test_closing_the_window_mid_upload_stops_the_worker_thread_cleanly(
 def test_cancel_uploads_cancels_what_is_queued_but_not_later_drops(
     qtbot, make_window, server, theta_files, big_photo, slow_network
 ):
-    window = make_window(sign_in(server.url))
+    # One upload at a time, as before the engine: the second file is still queued.
+    window = make_window(sign_in(server.url), engine_settings=EngineSettings(parallel=1))
     first = file_urls(big_photo, theta_files["warning"])
     drop(window, first)
     qtbot.waitUntil(lambda: uploading(window), timeout=30_000)

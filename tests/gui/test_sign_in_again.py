@@ -100,7 +100,7 @@ def test_cancelling_the_login_keeps_the_files_waiting_until_sign_in(
     )
     assert all(row.state is UploadState.QUEUED for row in window.model.rows)
     assert window.sign_in_button.isVisibleTo(window)
-    assert window.worker.pending_uploads == 2
+    assert window.pending_uploads() == 2
     assert server_titles(server.url) == []
 
     window.set_session(sign_in(server.url))  # what "Sign In…" does after a good password

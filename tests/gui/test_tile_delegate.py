@@ -6,9 +6,9 @@ from PySide6.QtGui import QColor, QImage
 
 from tests.support.theta_fixtures import make_dualfisheye, make_plain_jpeg, make_theta_jpeg
 from thetadesk.core.inspection import inspect_file
-from thetadesk.core.uploader import UploadResult, UploadStatus
+from thetadesk.core.queue_store import ItemState, QueueItem, QueueStore
 from thetadesk.gui.photo_grid import PhotoGrid
-from thetadesk.gui.photo_model import PhotoModel, PhotoRow, UploadState
+from thetadesk.gui.photo_model import PhotoModel, PhotoRow
 from thetadesk.gui.tile_delegate import VERDICT_LABELS, state_line, wrapped_lines
 
 
@@ -20,6 +20,10 @@ def colours_in(image: QImage) -> set[str]:
     }
 
 
+def item(path, state: ItemState = ItemState.READY, **fields) -> QueueItem:
+    return QueueItem(id=1, server="s", username="u", path=path, state=state, **fields)
+
+
 def test_grid_paints_every_verdict_badge(qtbot, tmp_path):
     model = PhotoModel()
     files = {
@@ -28,12 +32,15 @@ def test_grid_paints_every_verdict_badge(qtbot, tmp_path):
         "needs_review": make_plain_jpeg(tmp_path / "r.jpg"),
         "rejected": make_dualfisheye(tmp_path / "x.jpg"),
     }
-    model.add_paths(files.values())
-    for verdict, path in files.items():
-        inspection = inspect_file(path)
-        assert inspection.verdict.value == verdict
-        model.set_inspection(path, inspection, UploadState.QUEUED)
-    model.set_progress(files["ok"], 40, 100)
+    with QueueStore(":memory:") as store:
+        items = {key: store.add("s", "u", path)[0] for key, path in files.items()}
+        model.apply_items(store.update(i.id, state=ItemState.READY) for i in items.values())
+        for verdict, path in files.items():
+            inspection = inspect_file(path)
+            assert inspection.verdict.value == verdict
+            model.set_inspection(path, inspection)
+        model.apply_items([store.update(items["ok"].id, state=ItemState.UPLOADING)])
+    model.set_progress(items["ok"].id, 40, 100)
     thumb = QImage(32, 16, QImage.Format.Format_RGB32)
     thumb.fill(QColor("#123456"))
     model.set_thumbnail(files["ok"], model.row_for(files["ok"]).stamp, thumb)
@@ -52,14 +59,12 @@ def test_grid_paints_every_verdict_badge(qtbot, tmp_path):
 
 def test_state_lines_say_what_happened(tmp_path):
     path = make_theta_jpeg(tmp_path / "a.jpg")
-    row = PhotoRow(path=path, stamp=1, state=UploadState.UPLOADED, photo_id=12)
+    row = PhotoRow(item=item(path, ItemState.UPLOADED, photo_id=12), stamp=1)
     assert state_line(row) == "✓ Uploaded (photo 12)"
-    waiting = PhotoRow(path=path, stamp=1, state=UploadState.QUEUED, reason="waiting for sign-in")
+    waiting = PhotoRow(item=item(path), stamp=1, waiting="waiting for sign-in")
     assert state_line(waiting) == "Queued: waiting for sign-in"
-    model = PhotoModel()
-    model.add_paths([path])
-    model.apply_result(UploadResult(path, UploadStatus.FAILED, "Too large for this server"))
-    assert state_line(model.row_for(path)) == "✗ Failed: Too large for this server"
+    failed = item(path, ItemState.FAILED, reason="Too large for this server")
+    assert state_line(PhotoRow(item=failed, stamp=1)) == "✗ Failed: Too large for this server"
 
 
 def test_a_long_headline_wraps_to_two_lines_and_is_elided(qapp):

@@ -386,7 +386,11 @@ class UploadEngine:
                 self._running = True
                 self._stopping = False
                 # A new run tries afresh: the caller may have signed in or fixed the network.
-                self._sign_in_reason = None
+                # A client without any token cannot upload: say so before trying (files
+                # are still checked meanwhile).
+                self._sign_in_reason = (
+                    None if self.client.tokens.signed_in else "Sign-in needed: not signed in."
+                )
                 self._outage = None
             self._emit_status()
             workers = [
@@ -815,7 +819,8 @@ class UploadEngine:
         # After a send, anything but a clear refusal leaves us unsure whether it arrived.
         unclear = item.unclear or sent
         if isinstance(exc, SignInRequired):
-            self._finish(item, state=ItemState.READY, unclear=unclear)
+            # A 401 (or no token at all) is a clear refusal: nothing was stored.
+            self._finish(item, state=ItemState.READY, unclear=item.unclear)
             self._need_sign_in(str(exc))
             return
         if isinstance(exc, PhotoTooLarge) or not exc.retryable:

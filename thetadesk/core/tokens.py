@@ -51,6 +51,12 @@ class TokenKeeper:
     def signed_in(self) -> bool:
         return self._access is not None or self._refresh is not None
 
+    def set_listener(self, on_refresh_token: Callable[[str | None], None] | None) -> None:
+        """Who is told about new refresh tokens from now on (the window's "Remember me"
+        turns the keychain copy on or off for a client made elsewhere)."""
+        with self._lock:
+            self._on_refresh_token = on_refresh_token
+
     def set(self, access: str | None, refresh: str | None) -> None:
         with self._lock:
             self._store(access, refresh)

@@ -13,7 +13,8 @@ from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessag
 from PySide6.QtWidgets import QApplication
 
 from thetadesk import __version__
-from thetadesk.core.api import Image360Client
+from thetadesk.core.api import Image360Client, normalize_server_url
+from thetadesk.core.credentials import CredentialStore
 from thetadesk.core.errors import ApiError, InsecureServerUrl
 from thetadesk.core.logging_setup import init_logging
 from thetadesk.core.paths import AppPaths
@@ -21,10 +22,11 @@ from thetadesk.gui import login_dialog
 from thetadesk.gui.login_dialog import Session, describe_sign_in_error
 from thetadesk.gui.main_window import MainWindow
 from thetadesk.gui.resources import app_icon
+from thetadesk.gui.settings import LOCAL_SERVER, SettingsStore
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SERVER = "http://127.0.0.1:8765"
+DEFAULT_SERVER = LOCAL_SERVER
 PASSWORD_ENV = "THETADESK_PASSWORD"
 
 _QT_LEVELS = {
@@ -71,22 +73,51 @@ def sign_in_from_environment(server: str, username: str) -> Session | str | None
     return Session(client, username)
 
 
-def open_main_window(args: argparse.Namespace) -> MainWindow:
-    """Sign in (directly or through the dialog) and show the window."""
-    server = args.server or DEFAULT_SERVER
-    attempt = sign_in_from_environment(server, args.username) if args.server else None
+def open_main_window(
+    args: argparse.Namespace,
+    *,
+    paths: AppPaths | None = None,
+    credentials: CredentialStore | None = None,
+) -> MainWindow:
+    """Sign in (directly, with a remembered session, or through the dialog); show the window."""
+    paths = (paths or AppPaths.default()).ensure()
+    settings_store = SettingsStore(paths.settings_file)
+    settings = settings_store.load()
+    credentials = credentials or CredentialStore()
+    server = args.server or settings.server_url or DEFAULT_SERVER
+    username = args.username or settings.username
+    attempt = sign_in_from_environment(server, username) if args.server else None
     session = attempt if isinstance(attempt, Session) else None
-    if session is None:
+    if session is None and not _remembered(credentials, server, username):
         session = login_dialog.ask(
             server_url=server,
-            username=args.username,
+            username=username,
             message=attempt if isinstance(attempt, str) else "",
+            remember=settings.remember_me,
+            keychain_note=credentials.problem,
         )
     # Cancelling the dialog still opens the window: photos can be checked signed out, and
     # the uploadable ones wait for "Sign In…".
-    window = MainWindow(session, server_url=server, username=args.username)
+    window = MainWindow(
+        session,
+        server_url=server,
+        username=username,
+        paths=paths,
+        settings=settings_store,
+        credentials=credentials,
+    )
     window.show()
     return window
+
+
+def _remembered(credentials: CredentialStore, server: str, username: str) -> bool:
+    """Whether "Remember me" kept a session for this account (the window resumes it)."""
+    if not username:
+        return False
+    try:
+        return credentials.load(normalize_server_url(server), username) is not None
+    except InsecureServerUrl:
+        return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -29,6 +30,7 @@ class Session:
 
     client: Image360Client
     username: str
+    remember: bool = True  # keep the refresh token in the keychain ("Remember me")
 
     @property
     def server_url(self) -> str:
@@ -57,6 +59,8 @@ class LoginDialog(QDialog):
         server_url: str = "",
         username: str = "",
         message: str = "",
+        remember: bool = True,
+        keychain_note: str = "",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Sign in to an image360 server")
@@ -73,10 +77,23 @@ class LoginDialog(QDialog):
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message_label.setObjectName("signInMessage")
 
+        self.remember_box = QCheckBox("&Remember me on this computer")
+        self.remember_box.setChecked(remember)
+        self.remember_box.setToolTip(
+            "Keeps the sign-in (never the password) in the system keychain, so the next "
+            "start does not ask."
+        )
+        self.keychain_label = QLabel(keychain_note)
+        self.keychain_label.setWordWrap(True)
+        self.keychain_label.setVisible(bool(keychain_note))
+        self.keychain_label.setObjectName("keychainNote")
+
         form = QFormLayout()
         form.addRow("&Server:", self.server_edit)
         form.addRow("&Username:", self.username_edit)
         form.addRow("&Password:", self.password_edit)
+        form.addRow("", self.remember_box)
+        form.addRow("", self.keychain_label)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.sign_in_button = self.buttons.addButton(
@@ -136,7 +153,7 @@ class LoginDialog(QDialog):
             self.password_edit.selectAll()
             self.password_edit.setFocus()
             return
-        self.session = Session(client, username)
+        self.session = Session(client, username, remember=self.remember_box.isChecked())
         self.accept()
 
     def reject(self) -> None:
@@ -147,7 +164,12 @@ class LoginDialog(QDialog):
         self.message_label.setText(text)
 
     def _set_busy(self, busy: bool) -> None:
-        for widget in (self.server_edit, self.username_edit, self.password_edit):
+        for widget in (
+            self.server_edit,
+            self.username_edit,
+            self.password_edit,
+            self.remember_box,
+        ):
             widget.setEnabled(not busy)
         self.sign_in_button.setEnabled(not busy)
 
@@ -158,9 +180,21 @@ def ask(
     server_url: str = "",
     username: str = "",
     message: str = "",
+    remember: bool = True,
+    keychain_note: str = "",
 ) -> Session | None:
-    """Show the dialog modally; the signed-in session, or None when the user cancels."""
-    dialog = LoginDialog(parent, server_url=server_url, username=username, message=message)
+    """Show the dialog modally; the signed-in session, or None when the user cancels.
+
+    `keychain_note` says why "Remember me" cannot outlive this run (no secure keychain).
+    """
+    dialog = LoginDialog(
+        parent,
+        server_url=server_url,
+        username=username,
+        message=message,
+        remember=remember,
+        keychain_note=keychain_note,
+    )
     try:
         if dialog.exec() == QDialog.DialogCode.Accepted:
             return dialog.session

@@ -1,13 +1,20 @@
-"""The main window: a grid of photo tiles that files and folders are dropped on."""
+"""The main window: the upload queue as a grid of photo tiles that files are dropped on.
+
+What the grid shows is the engine's persistent queue (core.engine, core.queue_store) for
+the account in use: the same queue the CLI runs. The engine runs on the window's one upload
+worker thread; short queue commands (adding files, retry, remove...) run on a one-thread
+pool so SQLite's fsyncs never stall the GUI thread, in the order they were given.
+"""
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
-from PySide6.QtCore import QMimeData, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QMimeData, QModelIndex, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -19,22 +26,44 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from thetadesk.core.inspection import Inspection
-from thetadesk.core.uploader import UploadDefaults, UploadResult
+from thetadesk.core.api import Image360Client
+from thetadesk.core.credentials import CredentialStore
+from thetadesk.core.engine import EngineSettings, QueueStatus, UploadEngine
+from thetadesk.core.errors import InsecureServerUrl, SignInRequired
+from thetadesk.core.inspection import Inspection, inspect_file
+from thetadesk.core.paths import AppPaths
+from thetadesk.core.queue_store import AddOutcome, ItemState, QueueItem, QueueStore, QueueStoreError
+from thetadesk.core.scan import find_photos
 from thetadesk.gui import login_dialog
+from thetadesk.gui.background import Outcome, run_in_pool
 from thetadesk.gui.login_dialog import Session
 from thetadesk.gui.photo_grid import PhotoGrid
-from thetadesk.gui.photo_model import PhotoModel, UploadState
+from thetadesk.gui.photo_model import PhotoFilterModel, PhotoModel, PhotoRow, UploadState
+from thetadesk.gui.settings import LOCAL_SERVER, AppSettings, SettingsStore
 from thetadesk.gui.thumbnails import ThumbnailLoader
-from thetadesk.gui.upload_worker import UploadWorker, start_worker_thread
+from thetadesk.gui.upload_worker import (
+    Inspected,
+    ItemChanged,
+    QueueBusyNotice,
+    StatusChanged,
+    UploadWorker,
+    start_worker_thread,
+)
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Quitting waits this long for the worker: a running upload stops at its next chunk, but a
 # request waiting for a server answer only ends at the client's connect timeout (10 s).
 WORKER_STOP_TIMEOUT_MS = 12_000
+COMMAND_STOP_TIMEOUT_MS = 5_000
+EVENT_BATCH_MS = 30  # engine events are taken in batches at most this often
 WAITING_FOR_SIGN_IN = "waiting for sign-in"
 JPEG_FILTER = "JPEG photos (*.jpg *.jpeg *.JPG *.JPEG);;All files (*)"
+FINISHED = (UploadState.UPLOADED, UploadState.SKIPPED, UploadState.CANCELLED, UploadState.REJECTED)
+# Rows of the signed-out queue that do not move to the account that signs in.
+_CARRY_NOT = frozenset({ItemState.UPLOADED, ItemState.SKIPPED, ItemState.CANCELLED})
 
 # Threads whose worker did not stop in time: kept referenced, because destroying a running
 # QThread aborts the process.
@@ -48,8 +77,26 @@ def local_paths(mime: QMimeData) -> list[Path]:
     return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
+def _account_client(server_url: str) -> Image360Client:
+    """A client for the account's server; the local server when the address is unusable."""
+    try:
+        return Image360Client(server_url or LOCAL_SERVER)
+    except InsecureServerUrl as exc:
+        log.warning("cannot use %r (%s); using %s", server_url, exc, LOCAL_SERVER)
+        return Image360Client(LOCAL_SERVER)
+
+
 class MainWindow(QMainWindow):
-    """Shows the dropped photos as tiles; checks and uploads them through one worker."""
+    """Shows the account's upload queue as tiles and runs it through one worker thread.
+
+    Args:
+        session: a signed-in session, or None to start signed out (a token remembered in
+            the keychain for `server_url`/`username` signs in without asking).
+        paths: data, log and config folders (AppPaths.default() when not given).
+        settings: where settings are kept (the config folder's settings.ini by default).
+        credentials: the keychain ("Remember me").
+        engine_settings: overrides what the settings say (tests: parallel, backoff).
+    """
 
     def __init__(
         self,
@@ -57,24 +104,42 @@ class MainWindow(QMainWindow):
         *,
         server_url: str = "",
         username: str = "",
-        defaults: UploadDefaults | None = None,
+        paths: AppPaths | None = None,
+        settings: SettingsStore | None = None,
+        credentials: CredentialStore | None = None,
+        engine_settings: EngineSettings | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("thetadesk")
         self.setAcceptDrops(True)
         self.resize(1040, 680)
-        self.session = session
-        self._server_url = session.server_url if session else server_url
-        self._username = session.username if session else username
+        self.paths = (paths or AppPaths.default()).ensure()
+        self.settings_store = settings or SettingsStore(self.paths.settings_file)
+        self.app_settings: AppSettings = self.settings_store.load()
+        self.credentials = credentials or CredentialStore()
+        self._engine_settings_override = engine_settings
+        self.session: Session | None = None
+        self.client: Image360Client | None = None
+        self.engine: UploadEngine | None = None
+        self.queue_status: StatusChanged = StatusChanged(QueueStatus.IDLE)
+        self._generation = 0
         self._asking_sign_in = False
+        self._queue_busy = ""
         self.worker_stopped: bool | None = None  # set by shutdown()
+        self._store_problem = ""
 
+        self.store = self._open_store()
         self.model = PhotoModel(self)
+        self.filter_model = PhotoFilterModel(self)
+        self.filter_model.setSourceModel(self.model)
         self.grid = PhotoGrid(self)
-        self.grid.setModel(self.model)
+        self.grid.setModel(self.filter_model)
 
         self.thumbnails = ThumbnailLoader(self)
         self.thumbnails.loaded.connect(self._on_thumbnail)
+        # Queue commands, one at a time and in order, off the GUI thread.
+        self._commands = QThreadPool(self)
+        self._commands.setMaxThreadCount(1)
 
         self.add_button = QPushButton("Add Photos…")
         self.add_button.clicked.connect(self.choose_files)
@@ -83,11 +148,11 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel Uploads")
         self.cancel_button.clicked.connect(self.cancel_uploads)
         self.clear_button = QPushButton("Clear Finished")
-        self.clear_button.clicked.connect(self.model.remove_finished)
+        self.clear_button.clicked.connect(self.clear_finished)
         self.account_label = QLabel()
         self.account_label.setObjectName("accountLabel")
         self.sign_in_button = QPushButton("Sign In…")
-        self.sign_in_button.clicked.connect(self.sign_in)
+        self.sign_in_button.clicked.connect(lambda: self.sign_in())
 
         top = QHBoxLayout()
         for button in (self.add_button, self.add_folder_button, self.cancel_button):
@@ -113,25 +178,183 @@ class MainWindow(QMainWindow):
         ):
             signal.connect(self._update_summary)
 
-        self.worker = UploadWorker(session.client if session else None, defaults)
-        self.worker.photosFound.connect(self._on_photos_found)
-        self.worker.inspected.connect(self._on_inspected)
-        self.worker.uploadStarted.connect(self._on_upload_started)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.fileFinished.connect(self._on_file_finished)
-        self.worker.signInNeeded.connect(self._on_sign_in_needed)
+        self.worker = UploadWorker()
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.setInterval(EVENT_BATCH_MS)
+        self._drain_timer.timeout.connect(self._drain_events)
+        self.worker.eventsReady.connect(self._events_ready)
         self.upload_thread = start_worker_thread(self.worker)
 
+        if session is not None:
+            self._use_session(session)
+        else:
+            server = server_url or self.app_settings.server_url
+            who = username or self.app_settings.username
+            client = _account_client(server)
+            if not (who and self._resume_saved_session(client, who)):
+                self._switch_account(client, who)
         self._update_account()
         self._update_summary()
+
+    # -- the queue file and the account ----------------------------------------------------
+
+    def _open_store(self) -> QueueStore:
+        try:
+            return QueueStore(self.paths.queue_db)
+        except QueueStoreError as exc:
+            # Newer or damaged: never overwrite it. This run's queue lives in memory only.
+            log.error("%s", exc)
+            self._store_problem = f"{exc}. This session's queue will not be kept."
+            return QueueStore(":memory:")
+
+    def _engine_settings(self) -> EngineSettings:
+        if self._engine_settings_override is not None:
+            return self._engine_settings_override
+        return EngineSettings(parallel=self.app_settings.parallel_uploads)
+
+    @property
+    def account(self) -> tuple[str, str]:
+        """(server base URL, username) of the queue shown; username "" before any sign-in."""
+        if self.engine is None:
+            return "", ""
+        return self.engine.server, self.engine.username
+
+    def _switch_account(self, client: Image360Client, username: str) -> None:
+        """Show and run the queue of (client's server, username)."""
+        previous = self.engine
+        self.client = client
+        self._generation, self.engine = self.worker.start_engine(
+            self.store, client, username, self._engine_settings()
+        )
+        self._queue_busy = ""
+        self.model.set_waiting("")
+        rows = self.model.reset_items(self.engine.items())
+        for row in rows:
+            self._request_details(row)
+        if previous is not None and not previous.username and username:
+            self._carry_over(previous, self.engine)
+
+    def _carry_over(self, previous: UploadEngine, engine: UploadEngine) -> None:
+        """Files added before anyone signed in go to the account that signs in."""
+
+        def move() -> int:
+            waiting = [i for i in previous.items() if i.state not in _CARRY_NOT]
+            for item in waiting:
+                engine.enqueue([item.path], fields=item.fields, allow_review=item.allow_review)
+            previous.remove(item.id for item in waiting)
+            return len(waiting)
+
+        self._command(move)
+
+    def _use_session(self, session: Session) -> None:
+        """Adopt a signed-in session: the same account carries on, another one switches."""
+        same = self.engine is not None and self.account == (
+            session.client.base_url,
+            session.username,
+        )
+        if same and self.client is not None and session.client is not self.client:
+            # Keep the engine's client (and its keychain hook): give it the new tokens.
+            self._remember(self.client, session)
+            tokens = session.client.tokens
+            self.client.tokens.set(tokens.access, tokens.refresh_token)
+            session = Session(self.client, session.username, remember=session.remember)
+        else:
+            self._remember(session.client, session)
+        self.session = session
+        if same and self.engine is not None:
+            self.engine.signed_in_again()
+        else:
+            self._switch_account(session.client, session.username)
+        self._save_account(session)
+        self._update_account()
+
+    def _remember(self, client: Image360Client, session: Session) -> None:
+        """Keep the refresh token in the keychain (and follow its rotation), or forget it."""
+        server, username = client.base_url, session.username
+        if session.remember:
+            saver = self.credentials.saver(server, username)
+            client.tokens.set_listener(saver)
+            if session.client.tokens.refresh_token:
+                saver(session.client.tokens.refresh_token)
+            if self.credentials.memory_only:
+                self.statusBar().showMessage(self.credentials.problem, 10_000)
+        else:
+            client.tokens.set_listener(None)
+            self.credentials.delete(server, username)
+
+    def _save_account(self, session: Session) -> None:
+        server = session.server_url.rstrip("/")
+        if (server, session.username, session.remember) != (
+            self.app_settings.server_url,
+            self.app_settings.username,
+            self.app_settings.remember_me,
+        ):
+            self.app_settings = self.settings_store.update(
+                server_url=server, username=session.username, remember_me=session.remember
+            )
+
+    def _resume_saved_session(self, client: Image360Client, username: str) -> bool:
+        """Sign in with a refresh token kept by "Remember me"; False when there is none.
+
+        No request is needed to start: the engine refreshes the access token when it first
+        needs one. A pool job checks the session at once so a revoked one asks again.
+        """
+        token = self.credentials.load(client.base_url, username)
+        if not token:
+            return False
+        log.info("resuming the remembered session of %s on %s", username, client.base_url)
+        client.tokens.set(None, token)
+        self._use_session(Session(client, username, remember=True))
+
+        def checked(outcome: Outcome[None]) -> None:
+            if isinstance(outcome.error, SignInRequired) and self.session is not None:
+                if self.session.client is client:
+                    self._session_ended(str(outcome.error))
+            elif outcome.error is not None:
+                log.info("could not check the remembered session: %s", outcome.error)
+
+        run_in_pool(client.check_session, self, checked)
+        return True
 
     # -- adding photos ---------------------------------------------------------------------
 
     def add_paths(self, paths: Iterable[Path]) -> None:
-        """Files and folders to check and upload; expanded on the worker thread."""
+        """Files and folders to check and upload; folders are expanded off the GUI thread."""
         paths = [Path(p) for p in paths]
-        if paths and self.worker_stopped is None:
-            self.worker.expand(paths)
+        engine = self.engine
+        if not paths or engine is None or self.worker_stopped is not None:
+            return
+        settings = self.app_settings
+
+        def enqueue() -> list[tuple[QueueItem, AddOutcome]]:
+            try:
+                photos = find_photos(paths)
+            except OSError as exc:
+                log.warning("could not list the dropped files: %s", exc)
+                photos = []
+            results = []
+            for n, path in enumerate(photos, start=1):
+                fields = settings.upload_fields(path, n)
+                results += engine.enqueue([path], fields=fields)
+            return results
+
+        self._command(enqueue, self._on_enqueued)
+
+    def _on_enqueued(self, results: list[tuple[QueueItem, AddOutcome]]) -> None:
+        if not results:
+            self.statusBar().showMessage("No JPEG photos found in what was added.", 5000)
+            return
+        added = [item for item, outcome in results if outcome is not AddOutcome.ALREADY]
+        # SQLite can hand a removed row's id to a new one: let that id show again. The rows
+        # as enqueue left them, in case their events were dropped before this point (the
+        # model ignores a snapshot older than what it shows).
+        self.model.forget_removed(item.id for item in added)
+        for row in self.model.apply_items(added):
+            self._request_details(row)
+        already = sum(outcome is AddOutcome.ALREADY for _, outcome in results)
+        if already:
+            self.statusBar().showMessage(f"{already} already listed, skipped.", 5000)
 
     def choose_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Add Photos", "", JPEG_FILTER)
@@ -166,61 +389,150 @@ class MainWindow(QMainWindow):
         # Return at once, so the drag source is not kept waiting; queue the work after.
         QTimer.singleShot(0, self, lambda: self.add_paths(paths))
 
-    # -- worker results --------------------------------------------------------------------
+    # -- queue commands --------------------------------------------------------------------
 
-    def _on_photos_found(self, paths: list[Path]) -> None:
-        if not paths:
-            self.statusBar().showMessage("No JPEG photos found in what was added.", 5000)
+    def _command(
+        self,
+        function: Callable[[], T],
+        done: Callable[[T], None] | None = None,
+    ) -> None:
+        """Run a queue command on the command thread; `done(result)` on the GUI thread."""
+
+        def finished(outcome: Outcome[T]) -> None:
+            if outcome.error is not None:
+                log.error("queue command failed: %s", outcome.error)
+                self.statusBar().showMessage(f"That did not work: {outcome.error}", 10_000)
+                return
+            if done is not None:
+                done(outcome.value)  # type: ignore[arg-type]
+
+        run_in_pool(function, self, finished, pool=self._commands)
+
+    def _refresh_items(self, engine: UploadEngine, item_ids: Sequence[int]) -> None:
+        """On the command thread: post the rows as they are now (commands that emit none)."""
+        generation = self._generation
+        for item_id in item_ids:
+            item = engine.store.get(item_id)
+            if item is not None:
+                self.worker.post(generation, ItemChanged(item))
+
+    def cancel_uploads(self) -> None:
+        """Cancel every file not finished yet, the ones being sent included."""
+        engine = self.engine
+        if engine is not None:
+            self._command(engine.cancel_all)
+
+    def clear_finished(self) -> None:
+        """Take uploaded, duplicate, cancelled and rejected files off the list."""
+        ids = self.model.ids_in_state(*FINISHED)
+        self.remove_items(ids)
+
+    def remove_items(self, item_ids: Sequence[int]) -> None:
+        engine = self.engine
+        if engine is None or not item_ids:
             return
-        new = self.model.add_paths(paths)
-        if len(new) < len(paths):
-            skipped = len(paths) - len(new)
-            self.statusBar().showMessage(f"{skipped} already listed, skipped.", 5000)
-        for path in new:
-            row = self.model.row_for(path)
-            if row is not None:
-                self.thumbnails.request(path, row.stamp)
-        self.worker.check(new)
+        ids = list(item_ids)
+        self.model.remove_ids(ids)  # at once; the queue file follows on the command thread
+        self._command(lambda: engine.remove(ids))
+
+    def pending_uploads(self) -> int:
+        """Checked files waiting to be sent (for tests and the summary)."""
+        return len(self.model.ids_in_state(UploadState.QUEUED, UploadState.UPLOADING))
+
+    # -- engine events ---------------------------------------------------------------------
+
+    def _events_ready(self) -> None:
+        if not self._drain_timer.isActive():
+            self._drain_timer.start()
+
+    def _drain_events(self) -> None:
+        batch = self.worker.take()
+        generation = self._generation
+        items: list[QueueItem] = []
+
+        def apply_items() -> None:
+            for row in self.model.apply_items(items):
+                self._request_details(row)
+            items.clear()
+
+        for event_generation, event in batch.events:
+            if event_generation != generation:
+                continue  # from the engine of an account no longer shown
+            if isinstance(event, ItemChanged):
+                items.append(event.item)
+                continue
+            apply_items()
+            if isinstance(event, Inspected):
+                self.model.set_inspection(event.path, event.inspection)
+            elif isinstance(event, StatusChanged):
+                self._on_status(event)
+            elif isinstance(event, QueueBusyNotice):
+                self._on_queue_busy(event.message)
+        apply_items()
+        for (event_generation, item_id), (sent, total) in batch.progress.items():
+            if event_generation == generation:
+                self.model.set_progress(item_id, sent, total)
+
+    def _on_status(self, event: StatusChanged) -> None:
+        if self._queue_busy and event.status is not QueueStatus.STOPPED:
+            # This window runs the queue now: catch up with what the other process did.
+            self._queue_busy = ""
+            if self.engine is not None:
+                for row in self.model.reset_items(self.engine.items()):
+                    self._request_details(row)
+        self.queue_status = event
+        waiting = {
+            QueueStatus.SIGN_IN_NEEDED: WAITING_FOR_SIGN_IN,
+            QueueStatus.WAITING_FOR_SERVER: "waiting for the server",
+            QueueStatus.PAUSED: "paused",
+        }.get(event.status, "")
+        self.model.set_waiting(waiting)
+        if event.status is QueueStatus.SIGN_IN_NEEDED and self.session is not None:
+            self._session_ended(event.reason)
+
+    def _on_queue_busy(self, message: str) -> None:
+        self._queue_busy = message
+        self.statusBar().showMessage(message, 10_000)
+
+    def _request_details(self, row: PhotoRow) -> None:
+        """Thumbnail for a new row; its inspection too when it was checked in an earlier run."""
+        self.thumbnails.request(row.path, row.stamp)
+        if row.inspection is None and row.item.verdict and row.item.state is not ItemState.CHECKING:
+            path = row.path
+
+            def inspected(outcome: Outcome[Inspection]) -> None:
+                current = self.model.row_for(path)
+                if outcome.value is not None and current is not None and current.inspection is None:
+                    self.model.set_inspection(path, outcome.value)
+
+            run_in_pool(lambda: inspect_file(path), self, inspected, pool=self.thumbnails.pool)
 
     def _on_thumbnail(self, path: Path, stamp: int, image: QImage) -> None:
         self.model.set_thumbnail(path, stamp, image)
 
-    def _on_inspected(self, path: Path, inspection: Inspection) -> None:
-        if inspection.verdict.uploadable:
-            reason = "" if self.session else WAITING_FOR_SIGN_IN
-            self.model.set_inspection(path, inspection, UploadState.QUEUED, reason)
-        else:
-            # fileFinished follows at once with held or rejected.
-            self.model.set_inspection(path, inspection, UploadState.CHECKING)
-
-    def _on_upload_started(self, path: Path) -> None:
-        self.model.set_state(path, UploadState.UPLOADING)
-
-    def _on_progress(self, path: Path, sent: int, total: int) -> None:
-        self.model.set_progress(path, sent, total)
-
-    def _on_file_finished(self, result: UploadResult) -> None:
-        self.model.apply_result(result)
-
     # -- signing in ------------------------------------------------------------------------
 
-    def _on_sign_in_needed(self, message: str) -> None:
+    def _session_ended(self, message: str) -> None:
         log.info("the session ended: %s", message)
         self.session = None
         self._update_account()
-        for path in self.model.paths_in_state(UploadState.QUEUED, UploadState.UPLOADING):
-            self.model.set_state(path, UploadState.QUEUED, WAITING_FOR_SIGN_IN)
-        # Not from inside this signal's delivery: the dialog runs its own event loop.
+        # Not from inside this event's delivery: the dialog runs its own event loop.
         QTimer.singleShot(0, self, lambda: self.sign_in(message))
 
     def sign_in(self, message: str = "") -> None:
         """Show the sign-in dialog; on success the waiting uploads resume."""
         if self._asking_sign_in or self.worker_stopped is not None:
             return
+        server, username = self.account
         self._asking_sign_in = True
         try:
             session = login_dialog.ask(
-                self, server_url=self._server_url, username=self._username, message=message
+                self,
+                server_url=(server or self.app_settings.server_url).rstrip("/"),
+                username=username or self.app_settings.username,
+                message=message,
+                remember=self.app_settings.remember_me,
+                keychain_note=self.credentials.problem,
             )
         finally:
             self._asking_sign_in = False
@@ -230,16 +542,10 @@ class MainWindow(QMainWindow):
         self.set_session(session)
 
     def set_session(self, session: Session) -> None:
-        self.session = session
-        self._server_url = session.server_url
-        self._username = session.username
-        self._update_account()
-        for path in self.model.paths_in_state(UploadState.QUEUED):
-            self.model.set_state(path, UploadState.QUEUED)
-        self.worker.set_client(session.client)
-
-    def cancel_uploads(self) -> None:
-        self.worker.cancel_uploads()
+        """Use this signed-in session (what a successful sign-in does)."""
+        if self.worker_stopped is not None:
+            return
+        self._use_session(session)
 
     def _update_account(self) -> None:
         if self.session is not None:
@@ -257,7 +563,7 @@ class MainWindow(QMainWindow):
     # -- quitting --------------------------------------------------------------------------
 
     def shutdown(self, timeout_ms: int = WORKER_STOP_TIMEOUT_MS) -> bool:
-        """Stop the worker (cancelling a running upload) and wait for its thread, bounded."""
+        """Stop the engine (a running upload stays queued) and wait for its thread, bounded."""
         if self.worker_stopped is not None:
             return self.worker_stopped
         thread = self.upload_thread
@@ -266,7 +572,11 @@ class MainWindow(QMainWindow):
         if not stopped:
             log.error("the upload worker did not stop within %d ms", timeout_ms)
             _abandoned_threads.append((thread, self.worker))
+        self._commands.clear()
+        commands_done = self._commands.waitForDone(COMMAND_STOP_TIMEOUT_MS)
         self.thumbnails.shutdown()
+        if stopped and commands_done:
+            self.store.close()
         self.worker_stopped = stopped
         return stopped
 

@@ -1,10 +1,15 @@
-"""The list of photos in the window: one typed row per file, exposed through custom roles."""
+"""The upload queue as the window shows it: one typed row per queue item, custom roles.
+
+The rows mirror the engine's queue (core.queue_store): the model is filled from the queue
+file when the window opens and kept current by the engine's events, so what the window
+shows is what survives a restart. A filter proxy narrows the grid to one kind of state.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum, StrEnum
 from pathlib import Path
@@ -15,13 +20,14 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QSortFilterProxyModel,
     Qt,
     QTimer,
 )
 from PySide6.QtGui import QImage
 
 from thetadesk.core.inspection import Inspection
-from thetadesk.core.uploader import UploadResult, UploadStatus
+from thetadesk.core.queue_store import ItemState, QueueItem, printable_path
 
 log = logging.getLogger(__name__)
 
@@ -29,58 +35,126 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 class UploadState(StrEnum):
-    CHECKING = "checking"
-    QUEUED = "queued"
+    """What a tile says about a file: the queue state, told for people."""
+
+    CHECKING = "checking"  # queued for checking, or being checked
+    QUEUED = "queued"  # checked and uploadable: waits for a slot, the server or sign-in
     UPLOADING = "uploading"
     UPLOADED = "uploaded"
     FAILED = "failed"
-    HELD = "held"
-    REJECTED = "rejected"
+    SKIPPED = "skipped"  # the same photo is already queued or uploaded
+    HELD = "held"  # needs review: waits for "Upload anyway"
+    PAUSED = "paused"
+    REJECTED = "rejected"  # the check says it must not be sent
     CANCELLED = "cancelled"
 
     @property
     def is_final(self) -> bool:
-        return self not in {UploadState.CHECKING, UploadState.QUEUED, UploadState.UPLOADING}
+        return self not in {
+            UploadState.CHECKING,
+            UploadState.QUEUED,
+            UploadState.UPLOADING,
+            UploadState.PAUSED,
+        }
 
 
-_STATE_FOR_RESULT = {
-    UploadStatus.UPLOADED: UploadState.UPLOADED,
-    UploadStatus.FAILED: UploadState.FAILED,
-    UploadStatus.HELD: UploadState.HELD,
-    UploadStatus.REJECTED: UploadState.REJECTED,
-    UploadStatus.CANCELLED: UploadState.CANCELLED,
+_STATE_FOR_ITEM = {
+    ItemState.QUEUED: UploadState.CHECKING,
+    ItemState.CHECKING: UploadState.CHECKING,
+    ItemState.READY: UploadState.QUEUED,
+    ItemState.UPLOADING: UploadState.UPLOADING,
+    ItemState.UPLOADED: UploadState.UPLOADED,
+    ItemState.FAILED: UploadState.FAILED,
+    ItemState.SKIPPED: UploadState.SKIPPED,
+    ItemState.HELD: UploadState.HELD,
+    ItemState.PAUSED: UploadState.PAUSED,
+    ItemState.CANCELLED: UploadState.CANCELLED,
 }
+
+
+def display_state(item: QueueItem) -> UploadState:
+    if item.state is ItemState.FAILED and item.verdict == "rejected":
+        return UploadState.REJECTED
+    return _STATE_FOR_ITEM[item.state]
 
 
 @dataclass(frozen=True)
 class PhotoRow:
-    """What the window knows about one file. Replaced, never mutated, on each change."""
+    """What the window knows about one queue item. Replaced, never mutated, on each change."""
 
-    path: Path
+    item: QueueItem
     stamp: int  # unique per row: thumbnails that arrive for a removed row are dropped
-    inspection: Inspection | None = None  # None while the worker is still checking
+    inspection: Inspection | None = None  # from the engine's check, or read again at start
     thumbnail: QImage | None = None
-    state: UploadState = UploadState.CHECKING
-    progress: int = 0  # percent
-    reason: str = ""  # why the upload state is what it is (failure, waiting...)
-    photo_id: int | None = None
+    sent: int = 0  # bytes of the upload under way
+    total: int = 0
+    waiting: str = ""  # why queued files are not moving (sign-in, server away), queue-wide
+
+    @property
+    def path(self) -> Path:
+        return self.item.path
+
+    @property
+    def item_id(self) -> int:
+        return self.item.id
+
+    @property
+    def state(self) -> UploadState:
+        return display_state(self.item)
+
+    @property
+    def verdict(self) -> str:
+        """Verdict value ("ok", "needs_review"...), "" until checked."""
+        if self.inspection is not None:
+            return self.inspection.verdict.value
+        return self.item.verdict or ""
+
+    @property
+    def progress(self) -> int:
+        """Percent of the upload under way (100 once uploaded)."""
+        if self.item.state is ItemState.UPLOADED:
+            return 100
+        if self.item.state is not ItemState.UPLOADING or self.total <= 0:
+            return 0
+        return min(100, self.sent * 100 // self.total)
+
+    @property
+    def reason(self) -> str:
+        """Why the row is in its state: the queue's reason, or the queue-wide wait."""
+        if self.state is UploadState.QUEUED:
+            # A checked file keeps its verdict's reasons in `reason`; what matters while it
+            # waits is why the queue waits, or the server errors it already had.
+            if self.waiting:
+                return self.waiting
+            return self.item.reason if self.item.server_errors else ""
+        return self.item.reason
+
+    @property
+    def photo_id(self) -> int | None:
+        return self.item.photo_id
 
     @property
     def headline(self) -> str:
-        if self.inspection is None or not self.inspection.reasons:
-            return ""
-        return self.inspection.reasons[0]
+        if self.inspection is not None:
+            return self.inspection.reasons[0] if self.inspection.reasons else ""
+        return ""
 
     @property
     def tooltip(self) -> str:
-        lines = [str(self.path)]
+        lines = [printable_path(self.path)]
+        verdict = self.verdict
+        if verdict:
+            lines.append(f"Verdict: {verdict.replace('_', ' ')}")
         if self.inspection is not None:
-            lines.append(f"Verdict: {self.inspection.verdict.value.replace('_', ' ')}")
             lines += [f"• {reason}" for reason in self.inspection.reasons]
         state = f"Upload: {self.state.value}"
         if self.state is UploadState.UPLOADED and self.photo_id is not None:
             state += f" (photo {self.photo_id})"
-        if self.reason:
+        elif self.state is UploadState.UPLOADING:
+            state += f" {self.progress}%"
+        if self.reason and not (
+            self.inspection is not None and self.reason == "; ".join(self.inspection.reasons)
+        ):
             state += f": {self.reason}"
         lines.append(state)
         return "\n".join(lines)
@@ -97,25 +171,42 @@ class PhotoRole(IntEnum):
     PROGRESS = Qt.ItemDataRole.UserRole + 8
     REASON = Qt.ItemDataRole.UserRole + 9
     PHOTO_ID = Qt.ItemDataRole.UserRole + 10
+    ITEM_ID = Qt.ItemDataRole.UserRole + 11  # the queue item's id
 
 
+_CHECKING_STATES = frozenset({ItemState.QUEUED, ItemState.CHECKING})
 _ROLE_NAMES = {role.value: role.name.lower().encode() for role in PhotoRole}
-_UPLOAD_ROLES = [PhotoRole.ROW, PhotoRole.STATE, PhotoRole.PROGRESS, PhotoRole.REASON]
+_ITEM_ROLES = [
+    PhotoRole.ROW,
+    PhotoRole.STATE,
+    PhotoRole.PROGRESS,
+    PhotoRole.REASON,
+    PhotoRole.PHOTO_ID,
+    PhotoRole.VERDICT,
+    Qt.ItemDataRole.ToolTipRole,
+]
+_PROGRESS_ROLES = [PhotoRole.ROW, PhotoRole.PROGRESS, Qt.ItemDataRole.ToolTipRole]
 
 
 class PhotoModel(QAbstractListModel):
-    """Rows in the order files were added. Adding a path that is already listed is ignored.
+    """The queue items of one account, oldest first (by id).
 
     Changes are coalesced: each setter marks its row dirty and one `dataChanged(first, last,
     roles)` goes out per event-loop turn, so a burst of progress reports costs one repaint.
+    An item that comes in again with an older `updated_at` than the row shows is ignored, so
+    a snapshot read on another thread cannot undo a newer event.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[PhotoRow] = []
-        self._row_of: dict[Path, int] = {}
+        self._position: dict[int, int] = {}  # item id → row
+        self._by_path: dict[Path, int] = {}  # path → item id (unique within one account)
+        self._removed: set[int] = set()  # ids the user removed: late events are ignored
+        self._pending_inspections: dict[int, Inspection] = {}
+        self._waiting = ""
         self._next_stamp = 1
-        self._dirty: set[Path] = set()
+        self._dirty: set[int] = set()
         self._dirty_roles: set[int] = set()
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
@@ -157,7 +248,7 @@ class PhotoModel(QAbstractListModel):
             case PhotoRole.INSPECTION:
                 return row.inspection
             case PhotoRole.VERDICT:
-                return row.inspection.verdict.value if row.inspection else ""
+                return row.verdict
             case PhotoRole.HEADLINE:
                 return row.headline
             case PhotoRole.THUMBNAIL:
@@ -170,6 +261,8 @@ class PhotoModel(QAbstractListModel):
                 return row.reason
             case PhotoRole.PHOTO_ID:
                 return row.photo_id
+            case PhotoRole.ITEM_ID:
+                return row.item_id
         return None
 
     # -- reading ---------------------------------------------------------------------------
@@ -179,18 +272,32 @@ class PhotoModel(QAbstractListModel):
         return tuple(self._rows)
 
     def row_for(self, path: Path) -> PhotoRow | None:
-        position = self._row_of.get(Path(path))
+        item_id = self._by_path.get(Path(path))
+        return None if item_id is None else self.row_by_id(item_id)
+
+    def row_by_id(self, item_id: int) -> PhotoRow | None:
+        position = self._position.get(item_id)
         return None if position is None else self._rows[position]
+
+    def index_of(self, item_id: int) -> QModelIndex:
+        position = self._position.get(item_id)
+        return QModelIndex() if position is None else self.index(position)
+
+    def ids_in_state(self, *states: UploadState) -> list[int]:
+        return [row.item_id for row in self._rows if row.state in states]
 
     def paths_in_state(self, *states: UploadState) -> list[Path]:
         return [row.path for row in self._rows if row.state in states]
+
+    def counts(self) -> Counter[UploadState]:
+        return Counter(row.state for row in self._rows)
 
     def summary(self) -> str:
         """One line for the status bar, e.g. '6 files: 2 ok, 1 rejected · 2 uploaded'."""
         if not self._rows:
             return "Drop THETA photos or folders here, or use Add Photos…"
-        verdicts = Counter(row.inspection.verdict.value for row in self._rows if row.inspection)
-        states = Counter(row.state for row in self._rows)
+        verdicts = Counter(row.verdict for row in self._rows if row.verdict)
+        states = self.counts()
         count = len(self._rows)
         parts = [
             f"{verdicts[name]} {name.replace('_', ' ')}"
@@ -201,13 +308,15 @@ class PhotoModel(QAbstractListModel):
             parts.append(f"{states[UploadState.CHECKING]} checking")
         text = f"{count} file{'s' if count != 1 else ''}: " + ", ".join(parts)
         progress = [
-            f"{states[state]} {state.value}"
-            for state in (
-                UploadState.UPLOADED,
-                UploadState.UPLOADING,
-                UploadState.QUEUED,
-                UploadState.FAILED,
-                UploadState.CANCELLED,
+            f"{states[state]} {label}"
+            for state, label in (
+                (UploadState.UPLOADED, "uploaded"),
+                (UploadState.UPLOADING, "uploading"),
+                (UploadState.QUEUED, "queued"),
+                (UploadState.PAUSED, "paused"),
+                (UploadState.FAILED, "failed"),
+                (UploadState.SKIPPED, "duplicate"),
+                (UploadState.CANCELLED, "cancelled"),
             )
             if states[state]
         ]
@@ -215,54 +324,102 @@ class PhotoModel(QAbstractListModel):
 
     # -- changing --------------------------------------------------------------------------
 
-    def add_paths(self, paths: Iterable[Path]) -> list[Path]:
-        """Append rows for paths not listed yet; return those new paths, in order."""
-        new: list[Path] = []
-        seen = set(self._row_of)
-        for path in map(Path, paths):
-            if path not in seen:
-                seen.add(path)
-                new.append(path)
+    def reset_items(self, items: Sequence[QueueItem]) -> list[PhotoRow]:
+        """Show exactly these items (another account's queue, or the queue file at start)."""
+        self.beginResetModel()
+        self._rows = []
+        self._position = {}
+        self._by_path = {}
+        self._removed = set()
+        self._pending_inspections = {}
+        self._dirty.clear()
+        self._dirty_roles.clear()
+        for item in sorted(items, key=lambda i: i.id):
+            self._append(item)
+        self.endResetModel()
+        return list(self._rows)
+
+    def apply_items(self, items: Iterable[QueueItem]) -> list[PhotoRow]:
+        """Insert new items, update known ones; return the rows that were inserted."""
+        new: dict[int, QueueItem] = {}
+        for item in items:
+            if item.id in self._removed:
+                continue
+            position = self._position.get(item.id)
+            if position is None:
+                if item.id not in new or item.updated_at >= new[item.id].updated_at:
+                    new[item.id] = item
+                continue
+            row = self._rows[position]
+            if item.updated_at < row.item.updated_at:
+                continue  # an older snapshot than what is shown
+            changes: dict[str, Any] = {"item": item}
+            if item.state is not ItemState.UPLOADING:
+                changes.update(sent=0, total=0)
+            if item.state in _CHECKING_STATES and item.sha256 is None:
+                changes["inspection"] = None  # changed on disk: checked again
+            elif item.state not in _CHECKING_STATES and item.id in self._pending_inspections:
+                changes["inspection"] = self._pending_inspections.pop(item.id)
+            self._replace(
+                position, [*_ITEM_ROLES, PhotoRole.HEADLINE, PhotoRole.INSPECTION], **changes
+            )
         if not new:
             return []
+        inserted: list[PhotoRow] = []
+        # Ids only grow, so new items go at the end; keep the order by id among themselves.
+        ordered = sorted(new.values(), key=lambda i: i.id)
         first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-        for path in new:
-            self._row_of[path] = len(self._rows)
-            self._rows.append(PhotoRow(path=path, stamp=self._next_stamp))
-            self._next_stamp += 1
+        self.beginInsertRows(QModelIndex(), first, first + len(ordered) - 1)
+        for item in ordered:
+            inserted.append(self._append(item))
         self.endInsertRows()
-        return new
+        return inserted
 
-    def remove_paths(self, paths: Iterable[Path]) -> None:
-        doomed = {self._row_of[p] for p in map(Path, paths) if p in self._row_of}
-        # Remove from the bottom up, one contiguous run at a time, so indexes stay valid.
-        for position in sorted(doomed, reverse=True):
-            self.beginRemoveRows(QModelIndex(), position, position)
-            removed = self._rows.pop(position)
-            self._dirty.discard(removed.path)
+    def remove_ids(self, item_ids: Iterable[int]) -> None:
+        doomed = sorted({self._position[i] for i in item_ids if i in self._position}, reverse=True)
+        if not doomed:
+            return
+        # One beginRemoveRows per contiguous run, from the bottom up, so indexes stay valid.
+        runs: list[tuple[int, int]] = []
+        for position in doomed:
+            if runs and runs[-1][0] == position + 1:
+                runs[-1] = (position, runs[-1][1])
+            else:
+                runs.append((position, position))
+        for first, last in runs:
+            self.beginRemoveRows(QModelIndex(), first, last)
+            for row in self._rows[first : last + 1]:
+                self._removed.add(row.item_id)
+                self._pending_inspections.pop(row.item_id, None)
+                self._dirty.discard(row.item_id)
+                self._by_path.pop(row.path, None)
+            del self._rows[first : last + 1]
             self.endRemoveRows()
-        if doomed:
-            self._row_of = {row.path: i for i, row in enumerate(self._rows)}
+        self._position = {row.item_id: i for i, row in enumerate(self._rows)}
 
-    def remove_finished(self) -> None:
-        self.remove_paths(row.path for row in self._rows if row.state.is_final)
+    def forget_removed(self, item_ids: Iterable[int]) -> None:
+        """Those ids may show again (the file was dropped again and got a new row)."""
+        self._removed.difference_update(item_ids)
 
-    def set_inspection(
-        self, path: Path, inspection: Inspection, state: UploadState, reason: str = ""
-    ) -> None:
-        self._update(
-            path,
+    def set_inspection(self, path: Path, inspection: Inspection) -> None:
+        """The full inspection of a row's file. While the row is still being checked it is
+        kept until the check's result arrives, so verdict and state change together."""
+        item_id = self._by_path.get(Path(path))
+        if item_id is None:
+            return
+        if self._rows[self._position[item_id]].item.state in _CHECKING_STATES:
+            self._pending_inspections[item_id] = inspection
+            return
+        self._replace(
+            self._position[item_id],
             [
                 PhotoRole.INSPECTION,
                 PhotoRole.VERDICT,
                 PhotoRole.HEADLINE,
+                PhotoRole.ROW,
                 Qt.ItemDataRole.ToolTipRole,
-                *_UPLOAD_ROLES,
             ],
             inspection=inspection,
-            state=state,
-            reason=reason,
         )
 
     def set_thumbnail(self, path: Path, stamp: int, image: QImage) -> bool:
@@ -271,41 +428,50 @@ class PhotoModel(QAbstractListModel):
         if row is None or row.stamp != stamp:
             log.debug("dropping a stale thumbnail for %s", Path(path).name)
             return False
-        self._update(
-            path,
+        self._replace(
+            self._position[row.item_id],
             [PhotoRole.THUMBNAIL, PhotoRole.ROW, Qt.ItemDataRole.DecorationRole],
             thumbnail=image,
         )
         return True
 
-    def set_state(self, path: Path, state: UploadState, reason: str = "") -> None:
-        progress = 100 if state is UploadState.UPLOADED else 0
-        roles = [*_UPLOAD_ROLES, Qt.ItemDataRole.ToolTipRole]
-        self._update(path, roles, state=state, reason=reason, progress=progress)
+    def set_progress(self, item_id: int, sent: int, total: int) -> None:
+        position = self._position.get(item_id)
+        if position is None or self._rows[position].item.state is not ItemState.UPLOADING:
+            return  # finished (or removed) before its last progress report arrived
+        self._replace(position, _PROGRESS_ROLES, sent=sent, total=total)
 
-    def set_progress(self, path: Path, sent: int, total: int) -> None:
-        percent = min(100, sent * 100 // total) if total > 0 else 0
-        self._update(path, _UPLOAD_ROLES, state=UploadState.UPLOADING, progress=percent)
+    def set_waiting(self, text: str) -> None:
+        """Why queued files wait, for all of them ("waiting for sign-in"...); "" when not."""
+        if text == self._waiting:
+            return
+        self._waiting = text
+        for position, row in enumerate(self._rows):
+            self._rows[position] = replace(row, waiting=text)
+            if row.state is UploadState.QUEUED:
+                self._mark(
+                    row.item_id, [PhotoRole.REASON, PhotoRole.ROW, Qt.ItemDataRole.ToolTipRole]
+                )
 
-    def apply_result(self, result: UploadResult) -> None:
-        state = _STATE_FOR_RESULT[result.status]
-        photo_id = result.photo.get("id")
-        self._update(
-            result.path,
-            [*_UPLOAD_ROLES, PhotoRole.PHOTO_ID, Qt.ItemDataRole.ToolTipRole],
-            state=state,
-            reason=result.reason,
-            progress=100 if state is UploadState.UPLOADED else 0,
-            photo_id=photo_id if isinstance(photo_id, int) else None,
-        )
+    @property
+    def waiting(self) -> str:
+        return self._waiting
 
-    def _update(self, path: Path, roles: Iterable[int], **changes: Any) -> None:
-        path = Path(path)
-        position = self._row_of.get(path)
-        if position is None:
-            return  # removed while the worker was busy with it
-        self._rows[position] = replace(self._rows[position], **changes)
-        self._dirty.add(path)
+    def _append(self, item: QueueItem) -> PhotoRow:
+        row = PhotoRow(item=item, stamp=self._next_stamp, waiting=self._waiting)
+        self._next_stamp += 1
+        self._position[item.id] = len(self._rows)
+        self._by_path[item.path] = item.id
+        self._rows.append(row)
+        return row
+
+    def _replace(self, position: int, roles: Iterable[int], **changes: Any) -> None:
+        row = replace(self._rows[position], **changes)
+        self._rows[position] = row
+        self._mark(row.item_id, roles)
+
+    def _mark(self, item_id: int, roles: Iterable[int]) -> None:
+        self._dirty.add(item_id)
         self._dirty_roles.update(int(r) for r in roles)
         self._dirty_roles.add(PhotoRole.ROW)
         if not self._flush_timer.isActive():
@@ -314,9 +480,77 @@ class PhotoModel(QAbstractListModel):
     def flush(self) -> None:
         """Emit one dataChanged for everything changed since the last flush."""
         self._flush_timer.stop()
-        positions = [self._row_of[p] for p in self._dirty if p in self._row_of]
+        positions = [self._position[i] for i in self._dirty if i in self._position]
         roles = sorted(self._dirty_roles)
         self._dirty.clear()
         self._dirty_roles.clear()
         if positions:
             self.dataChanged.emit(self.index(min(positions)), self.index(max(positions)), roles)
+
+
+class StatusFilter(StrEnum):
+    """The filter choices above the grid."""
+
+    ALL = "All"
+    WAITING = "Waiting"
+    UPLOADING = "Uploading"
+    UPLOADED = "Uploaded"
+    FAILED = "Failed"
+    HELD = "Held for review"
+    SKIPPED = "Duplicates"
+    REJECTED = "Not uploadable"
+    CANCELLED = "Cancelled"
+
+    @property
+    def states(self) -> frozenset[UploadState]:
+        return _FILTER_STATES[self]
+
+
+_FILTER_STATES: dict[StatusFilter, frozenset[UploadState]] = {
+    StatusFilter.ALL: frozenset(UploadState),
+    StatusFilter.WAITING: frozenset({UploadState.CHECKING, UploadState.QUEUED, UploadState.PAUSED}),
+    StatusFilter.UPLOADING: frozenset({UploadState.UPLOADING}),
+    StatusFilter.UPLOADED: frozenset({UploadState.UPLOADED}),
+    StatusFilter.FAILED: frozenset({UploadState.FAILED}),
+    StatusFilter.HELD: frozenset({UploadState.HELD}),
+    StatusFilter.SKIPPED: frozenset({UploadState.SKIPPED}),
+    StatusFilter.REJECTED: frozenset({UploadState.REJECTED}),
+    StatusFilter.CANCELLED: frozenset({UploadState.CANCELLED}),
+}
+
+
+class PhotoFilterModel(QSortFilterProxyModel):
+    """The grid's view of the PhotoModel: only rows whose state the chosen filter shows.
+
+    Rows re-filter as their state changes (dynamic filtering on the STATE role).
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._filter = StatusFilter.ALL
+        self.setFilterRole(PhotoRole.STATE)
+        self.setDynamicSortFilter(True)
+
+    @property
+    def status_filter(self) -> StatusFilter:
+        return self._filter
+
+    def set_status_filter(self, choice: StatusFilter) -> None:
+        if choice is self._filter:
+            return
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+; invalidateRowsFilter before
+            self.beginFilterChange()
+            self._filter = choice
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._filter = choice
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        if self._filter is StatusFilter.ALL:
+            return True
+        source = self.sourceModel()
+        if source is None:
+            return False
+        state = source.index(source_row, 0, source_parent).data(PhotoRole.STATE)
+        return UploadState(state) in self._filter.states if state else False

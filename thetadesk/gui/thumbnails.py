@@ -43,6 +43,11 @@ class ThumbnailLoader(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max(2, min(4, QThread.idealThreadCount())))
 
+    @property
+    def pool(self) -> QThreadPool:
+        """Short jobs that read photo files (inspection of restored rows) share it."""
+        return self._pool
+
     def request(self, path: Path, stamp: int) -> None:
         max_side = self._max_side
 

@@ -1,243 +1,244 @@
-"""The one background worker that expands folders, checks files and uploads them.
+"""The window's one long-lived upload worker: core's UploadEngine on a QThread.
 
 A QObject moved to a QThread, wired the canonical way (started→run, finished→quit,
-finished→deleteLater). `run` is a loop over a thread-safe job queue; the GUI thread talks
-to it only through the plain thread-safe methods below, and it answers with signals, which
-Qt queues to the GUI thread.
+finished→deleteLater). `run` runs the current account's engine with
+`run(until_idle=False, wait_for_sign_in=True)` until the window quits or switches account.
+The same engine serves the CLI; the worker only turns its plain callbacks into Qt signals.
+
+The engine calls back from its own threads, many times a second while bytes flow. Those
+calls only append to a buffer under a lock; the first one after a drain emits `eventsReady`
+(queued to the GUI thread), and the window takes the whole buffer in one go, with progress
+coalesced to the latest figure per file. So the GUI thread does one batch of work per
+event-loop turn however busy the engine is.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from thetadesk.core.api import Image360Client
-from thetadesk.core.errors import SignInRequired
-from thetadesk.core.inspection import Inspection, inspect_file
-from thetadesk.core.scan import find_photos
-from thetadesk.core.uploader import (
-    UploadDefaults,
-    UploadResult,
-    UploadStatus,
-    should_send,
-    upload_one,
+from thetadesk.core.engine import (
+    EngineEvent,
+    EngineSettings,
+    ItemChanged,
+    QueueStatus,
+    StatusChanged,
+    UploadEngine,
 )
+from thetadesk.core.inspection import Inspection, inspect_file
+from thetadesk.core.queue_store import QueueStore
+from thetadesk.core.runner_lock import QueueBusy
 
 log = logging.getLogger(__name__)
 
-PROGRESS_INTERVAL = 0.1  # seconds between progress signals for one file
+BUSY_RETRY_SECONDS = 5.0  # another process runs the queue: try to take it over this often
+ERROR_RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
-class _Upload:
-    seq: int  # order of arrival for checking; cancel_uploads() cancels up to a seq
+class Inspected:
+    """The engine checked a file; the full inspection (camera, pixel size, every reason)."""
+
+    path: Path
     inspection: Inspection
 
 
-class UploadWorker(QObject):
-    """Checks and uploads files one at a time, in the order they were added.
+@dataclass(frozen=True)
+class QueueBusyNotice:
+    """Another thetadesk (the CLI) is running this queue; the window tries again later."""
 
-    Checking goes before uploading, so every tile gets its verdict quickly even while a
-    long upload is queued. Uploads wait while there is no signed-in client.
+    message: str
+
+
+WorkerEvent = ItemChanged | StatusChanged | Inspected | QueueBusyNotice
+
+__all__ = [
+    "EventBatch",
+    "Inspected",
+    "ItemChanged",
+    "QueueBusyNotice",
+    "StatusChanged",
+    "UploadWorker",
+    "WorkerEvent",
+    "start_worker_thread",
+]
+
+
+@dataclass
+class EventBatch:
+    """What happened since the last take(): events in order, then the latest progress.
+
+    Each event carries the generation of the engine that sent it, so the window can drop
+    what an engine it already replaced (another account) still reported.
+    """
+
+    events: list[tuple[int, WorkerEvent]] = field(default_factory=list)
+    progress: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    """(generation, item id) → (bytes sent, bytes total)."""
+
+
+class UploadWorker(QObject):
+    """Runs one UploadEngine at a time on its thread.
 
     Signals:
-        photosFound(list[Path]): the JPEG files found in what `expand` was given.
-        inspected(Path, Inspection): a file was checked.
-        uploadStarted(Path): its upload begins.
-        progress(Path, int, int): bytes sent and total, at most every PROGRESS_INTERVAL.
-        fileFinished(UploadResult): uploaded, failed, cancelled, held or rejected.
-        signInNeeded(str): the session ended; that file and all later ones stay queued
-            until `set_client` is called with a signed-in client.
+        eventsReady(): something is waiting in the buffer; call `take()` on the GUI thread.
         finished(): `run` returned (after `stop`).
     """
 
-    photosFound = Signal(object)
-    inspected = Signal(object, object)
-    uploadStarted = Signal(object)
-    progress = Signal(object, int, int)
-    fileFinished = Signal(object)
-    signInNeeded = Signal(str)
+    eventsReady = Signal()
     finished = Signal()
 
-    def __init__(
-        self,
-        client: Image360Client | None,
-        defaults: UploadDefaults | None = None,
-        *,
-        progress_interval: float = PROGRESS_INTERVAL,
-    ) -> None:
+    def __init__(self, *, busy_retry_seconds: float = BUSY_RETRY_SECONDS) -> None:
         super().__init__()
-        self._defaults = defaults or UploadDefaults()
-        self._progress_interval = progress_interval
-        self._lock = threading.Condition()
-        # All of the following are guarded by _lock.
-        self._client = client
-        self._to_expand: deque[list[Path]] = deque()
-        self._to_check: deque[tuple[int, Path]] = deque()
-        self._to_upload: deque[_Upload] = deque()
-        self._seq = 0  # numbers files as they are handed to check()
-        self._cancel_upto = 0
+        self._busy_retry = busy_retry_seconds
+        self._cond = threading.Condition()
+        # Guarded by _cond.
+        self._engine: UploadEngine | None = None
+        self._generation = 0
+        self._generations: dict[int, int] = {}  # id(engine) → generation
         self._stopping = False
+        # Guarded by _buffer_lock.
+        self._buffer_lock = threading.Lock()
+        self._buffer = EventBatch()
+        self._notified = False
 
     # -- called from the GUI thread --------------------------------------------------------
 
-    def expand(self, paths: Iterable[Path]) -> None:
-        """Find the photos in these files and folders; answers with photosFound."""
-        with self._lock:
-            self._to_expand.append([Path(p) for p in paths])
-            self._lock.notify()
+    def start_engine(
+        self,
+        store: QueueStore,
+        client: Image360Client,
+        username: str,
+        settings: EngineSettings | None = None,
+    ) -> tuple[int, UploadEngine]:
+        """Make the engine for this account and run it instead of the current one."""
+        with self._cond:
+            self._generation += 1
+            generation = self._generation
 
-    def check(self, paths: Iterable[Path]) -> None:
-        """Inspect these files, then upload the uploadable ones."""
-        with self._lock:
-            for path in paths:
-                self._seq += 1
-                self._to_check.append((self._seq, Path(path)))
-            self._lock.notify()
+        def on_event(event: EngineEvent) -> None:
+            self._post(generation, event)
 
-    def set_client(self, client: Image360Client | None) -> None:
-        """Use this signed-in client from now on; queued uploads resume."""
-        with self._lock:
-            self._client = client
-            self._lock.notify()
+        def on_progress(item_id: int, sent: int, total: int) -> None:
+            self._post_progress(generation, item_id, sent, total)
 
-    def cancel_uploads(self) -> None:
-        """Cancel the running upload and every file handed to check() so far that would
-        be uploaded; files added later upload as usual."""
-        with self._lock:
-            self._cancel_upto = self._seq
-            self._lock.notify()
+        def inspect(path: Path) -> Inspection:
+            inspection = inspect_file(path)
+            self._post(generation, Inspected(Path(path), inspection))
+            return inspection
+
+        engine = UploadEngine(
+            store,
+            client,
+            username,
+            settings=settings,
+            on_event=on_event,
+            on_progress=on_progress,
+            should_cancel=lambda: self._leaving(engine),
+            inspect=inspect,
+        )
+        with self._cond:
+            previous = self._engine
+            self._engine = engine
+            self._generations[id(engine)] = generation
+            if previous is not None:
+                self._generations.pop(id(previous), None)
+            self._cond.notify_all()
+        if previous is not None:
+            previous.stop()
+        return generation, engine
 
     def stop(self) -> None:
-        """Leave `run` as soon as possible; a running upload is cancelled between chunks."""
-        with self._lock:
+        """Make `run` return soon: the engine stops, uploads in flight stay queued."""
+        with self._cond:
             self._stopping = True
-            self._lock.notify()
+            engine = self._engine
+            self._cond.notify_all()
+        if engine is not None:
+            engine.stop()
 
-    @property
-    def pending_uploads(self) -> int:
-        with self._lock:
-            return len(self._to_upload)
+    def post(self, generation: int, event: WorkerEvent) -> None:
+        """Add an event of the window's own (a row read after a retry) to the stream."""
+        self._post(generation, event)
+
+    def take(self) -> EventBatch:
+        """Everything buffered since the last take (GUI thread)."""
+        with self._buffer_lock:
+            batch, self._buffer = self._buffer, EventBatch()
+            self._notified = False
+        return batch
+
+    # -- any thread ------------------------------------------------------------------------
+
+    def _leaving(self, engine: UploadEngine) -> bool:
+        # The engine's should_cancel: asked between chunks, so plain attribute reads.
+        return self._stopping or self._engine is not engine
+
+    def _post(self, generation: int, event: WorkerEvent) -> None:
+        with self._buffer_lock:
+            self._buffer.events.append((generation, event))
+            notify = not self._notified
+            self._notified = True
+        if notify:
+            self.eventsReady.emit()
+
+    def _post_progress(self, generation: int, item_id: int, sent: int, total: int) -> None:
+        with self._buffer_lock:
+            self._buffer.progress[(generation, item_id)] = (sent, total)
+            notify = not self._notified
+            self._notified = True
+        if notify:
+            self.eventsReady.emit()
 
     # -- the worker thread -----------------------------------------------------------------
 
-    def _has_work(self) -> bool:
-        if self._to_expand or self._to_check:
-            return True
-        if not self._to_upload:
-            return False
-        # Queued uploads are ordered by seq, so looking at the head is enough.
-        return self._client is not None or self._to_upload[0].seq <= self._cancel_upto
-
-    def _take_job(self) -> Callable[[], None] | None:
-        """Wait for the next job; None once stop() was called."""
-        with self._lock:
-            while not self._stopping and not self._has_work():
-                self._lock.wait()
-            if self._stopping:
+    def _next_engine(self) -> tuple[int, UploadEngine] | None:
+        with self._cond:
+            while not self._stopping and self._engine is None:
+                self._cond.wait()
+            if self._stopping or self._engine is None:
                 return None
-            # Cheap jobs first: expanding and checking give the user tiles and verdicts
-            # while a long upload is still waiting.
-            if self._to_expand:
-                return partial(self._expand, self._to_expand.popleft())
-            if self._to_check:
-                return partial(self._check, *self._to_check.popleft())
-            upload = self._to_upload.popleft()
-            if upload.seq <= self._cancel_upto:
-                return partial(self._cancel, upload)
-            return partial(self._upload, upload, self._client)
+            return self._generations[id(self._engine)], self._engine
+
+    def _pause_while_current(self, engine: UploadEngine, seconds: float) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._leaving(engine), timeout=seconds)
 
     @Slot()
     def run(self) -> None:
         log.debug("upload worker started")
         try:
-            while (job := self._take_job()) is not None:
+            while (current := self._next_engine()) is not None:
+                generation, engine = current
                 try:
-                    job()
+                    engine.run(until_idle=False, wait_for_sign_in=True)
+                except QueueBusy as exc:
+                    log.info("%s", exc)
+                    self._post(generation, QueueBusyNotice(str(exc)))
+                    self._pause_while_current(engine, self._busy_retry)
+                    continue
                 except Exception:
-                    # One broken file must not end the worker and strand the queue.
-                    log.exception("upload worker job failed")
+                    # The queue file may be unusable (disk full, damaged): say so, try later.
+                    log.exception("the upload engine stopped unexpectedly")
+                    self._post(
+                        generation,
+                        StatusChanged(
+                            QueueStatus.STOPPED,
+                            "The upload queue stopped unexpectedly; details are in the log.",
+                        ),
+                    )
+                    self._pause_while_current(engine, ERROR_RETRY_SECONDS)
+                    continue
+                # run() returns once it was asked to leave; anything else: do not spin.
+                self._pause_while_current(engine, ERROR_RETRY_SECONDS)
         finally:
             log.debug("upload worker stopped")
             self.finished.emit()
-
-    def _expand(self, paths: list[Path]) -> None:
-        try:
-            photos = find_photos(paths)
-        except OSError as exc:
-            log.warning("could not list the dropped files: %s", exc)
-            photos = []
-        self.photosFound.emit(list(photos))
-
-    def _check(self, seq: int, path: Path) -> None:
-        try:
-            inspection = inspect_file(path)
-        except Exception as exc:  # noqa: BLE001 - inspect_file should not raise; be safe
-            log.exception("inspecting %s failed", path.name)
-            self.fileFinished.emit(UploadResult(path, UploadStatus.FAILED, f"not checked: {exc}"))
-            return
-        self.inspected.emit(path, inspection)
-        held = should_send(inspection)
-        if held is not None:
-            # needs_review waits for the user; rejected is never sent.
-            reason = inspection.reasons[0] if inspection.reasons else inspection.verdict.value
-            self.fileFinished.emit(UploadResult(path, held, reason))
-            return
-        with self._lock:
-            # Checked in seq order, so the upload queue stays sorted by seq.
-            self._to_upload.append(_Upload(seq, inspection))
-
-    def _cancel(self, upload: _Upload) -> None:
-        self.fileFinished.emit(
-            UploadResult(upload.inspection.path, UploadStatus.CANCELLED, "cancelled")
-        )
-
-    def _upload(self, upload: _Upload, client: Image360Client | None) -> None:
-        assert client is not None  # _has_work only hands out uploads with a client
-        path = upload.inspection.path
-        self.uploadStarted.emit(path)
-        last_emit = 0.0
-
-        def on_progress(sent: int, total: int) -> None:
-            nonlocal last_emit
-            now = time.monotonic()
-            if sent >= total or now - last_emit >= self._progress_interval:
-                last_emit = now
-                self.progress.emit(path, sent, total)
-
-        def should_cancel() -> bool:
-            # Unlocked reads of two attributes: each is atomic, and a stale answer only
-            # delays the cancel by one chunk.
-            return self._stopping or upload.seq <= self._cancel_upto
-
-        try:
-            result = upload_one(
-                client,
-                upload.inspection,
-                self._defaults,
-                on_progress=on_progress,
-                should_cancel=should_cancel,
-            )
-        except SignInRequired as exc:
-            with self._lock:
-                # Keep the file at the head of the queue: nothing is lost, and the order holds.
-                self._to_upload.appendleft(upload)
-                session_ended = self._client is client
-                if session_ended:
-                    self._client = None
-            if session_ended:  # else the user signed in again meanwhile: just go on
-                log.info("sign-in needed; %d uploads wait", self.pending_uploads)
-                self.signInNeeded.emit(str(exc))
-            return
-        self.fileFinished.emit(result)
 
 
 def start_worker_thread(worker: UploadWorker) -> QThread:
