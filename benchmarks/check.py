@@ -1,0 +1,195 @@
+"""Section 1: check throughput over a batch, against exiftool and against the floor.
+
+Four ways to read the same facts from the same files, in rounds (one of each per round, so
+a change in the machine's load hits all four alike):
+
+- thetadesk in-process: what `thetadesk check` does after start-up (find_photos, then
+  inspect_file for each file), timed in a fresh interpreter after one warm-up pass;
+- thetadesk CLI: `thetadesk check --json DIR` as a process, output to /dev/null, start-up
+  included;
+- exiftool: one `exiftool -fast -json` process for the whole folder, asked for the same
+  facts (make, model, firmware, orientation, date, EXIF and frame pixel size, coding process,
+  GPS, the Ricoh MakerNote, every GPano property, the embedded thumbnail);
+- the floor: plain Python that lists the folder, opens each file, reads every header segment
+  up to the start of scan and the file's last 4 KB, and parses nothing: the I/O any checker
+  must do.
+
+The page cache is warm for all four (the files were just written, or read by the round
+before).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.corpus import build_batch
+from benchmarks.harness import ROOT, Section, child_env, median, run_child
+from benchmarks.report import Scale
+
+EXIFTOOL_TAGS = [
+    "-Make", "-Model", "-Software", "-Orientation", "-DateTimeOriginal",
+    "-ExifImageWidth", "-ExifImageHeight", "-ImageWidth", "-ImageHeight", "-EncodingProcess",
+    "-GPSLatitude", "-GPSLongitude", "-Ricoh:all", "-XMP-GPano:all", "-ThumbnailLength",
+]  # fmt: skip
+SAMPLES = ROOT.parent / "shared" / "samples"
+REAL_THETA = ("R0014760.JPG", "R0010290.JPG")  # THETA V and S stills, when the folder is there
+
+
+def floor_read(path: str) -> int:
+    """Read the header segments and the last 4 KB, parse nothing; return bytes read."""
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if stream.read(2) != b"\xff\xd8":
+            return 2
+        total = 2
+        while True:
+            head = stream.read(4)
+            if len(head) < 4 or head[0] != 0xFF:
+                break
+            total += 4 + len(stream.read(((head[2] << 8) | head[3]) - 2))
+            if head[1] == 0xDA:  # start of scan: the header ends here
+                break
+        stream.seek(max(0, size - 4096))
+        return total + len(stream.read(4096))
+
+
+def floor_batch(folder: str) -> int:
+    names = sorted(os.listdir(folder))
+    return sum(floor_read(os.path.join(folder, name)) for name in names)
+
+
+def _thetadesk_batch(folder: str) -> int:
+    from thetadesk.core.inspection import inspect_file
+    from thetadesk.core.scan import find_photos
+
+    return len([inspect_file(path) for path in find_photos([folder])])
+
+
+def child(argv: list[str]) -> None:
+    """In a fresh interpreter: one warm-up pass, then the timed one; print seconds."""
+    what, folder = argv[0], argv[1]
+    if what == "thetadesk":
+        started_import = time.perf_counter()
+        import thetadesk.core.inspection  # noqa: F401
+        import thetadesk.core.scan  # noqa: F401
+
+        import_seconds = time.perf_counter() - started_import
+        batch = _thetadesk_batch
+    else:
+        import_seconds = 0.0
+        batch = floor_batch
+    batch(folder)
+    started = time.perf_counter()
+    batch(folder)
+    print(json.dumps({"seconds": time.perf_counter() - started, "import": import_seconds}))
+
+
+def per_file_costs() -> dict[str, tuple[float, float]]:
+    """Microseconds per call of inspect_file and of the floor on the real THETA stills."""
+    from thetadesk.core.inspection import inspect_file
+
+    costs = {}
+    for name in REAL_THETA:
+        path = SAMPLES / name
+        if not path.exists():
+            continue
+        result = []
+        for function in (inspect_file, floor_read):
+            best = float("inf")
+            for _ in range(5):
+                started = time.perf_counter()
+                for _ in range(200):
+                    function(str(path) if function is floor_read else path)
+                best = min(best, (time.perf_counter() - started) / 200)
+            result.append(best * 1e6)
+        costs[name] = (result[0], result[1])
+    return costs
+
+
+def run_section(work: Path, scale: Scale, rounds: int) -> Section:
+    count = scale.check_files
+    folder = work / "photos"
+    build_batch(folder, count, "v")
+    size_mb = sum(p.stat().st_size for p in folder.iterdir()) / count / 1e6
+    section = Section(
+        f"1. Check throughput ({count} THETA files of 5376×2688, {size_mb:.1f} MB each)"
+    )
+    env = child_env(work / "home")
+    exiftool = shutil.which("exiftool")
+    thetadesk_cli = [sys.executable, "-m", "thetadesk", "check", "--json", str(folder)]
+    exiftool_cmd = [exiftool or "exiftool", "-fast", "-json", "-q", *EXIFTOOL_TAGS, str(folder)]
+    times: dict[str, list[float]] = {"inproc": [], "cli": [], "exiftool": [], "floor": []}
+    for _ in range(rounds):
+        times["inproc"].append(
+            float(run_child("benchmarks.check", ["thetadesk", str(folder)], env)["seconds"])
+        )
+        times["floor"].append(
+            float(run_child("benchmarks.check", ["floor", str(folder)], env)["seconds"])
+        )
+        for key, command in (("cli", thetadesk_cli), ("exiftool", exiftool_cmd)):
+            if key == "exiftool" and exiftool is None:
+                continue
+            started = time.perf_counter()
+            completed = subprocess.run(
+                command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, check=False,
+            )  # fmt: skip
+            times[key].append(time.perf_counter() - started)
+            # `thetadesk check` exits 1 when some files are not uploadable (the batch has a few).
+            if completed.returncode not in (0, 1):
+                raise RuntimeError(f"{command[:4]} failed: {completed.stderr.decode()[-2000:]}")
+
+    rate = {key: [count / s for s in runs] for key, runs in times.items()}
+
+    def ratio(a: str, b: str) -> list[float]:
+        return [x / y for x, y in zip(rate[a], rate[b], strict=True)] if rate[b] else []
+
+    section.add("thetadesk check, in-process (find + inspect)", "files/s", rate["inproc"])
+    section.add("thetadesk check --json, CLI process (start-up included)", "files/s", rate["cli"])
+    section.add("exiftool -fast -json, one batch process", "files/s", rate["exiftool"])
+    section.add("floor: header segments + last 4 KB, plain Python", "files/s", rate["floor"])
+    cli_x = ratio("cli", "exiftool")
+    section.add(
+        "CLI process ÷ exiftool", "×", cli_x, target="≥ 20×",
+        met=bool(cli_x) and median(cli_x) >= 20,
+    )  # fmt: skip
+    section.add("in-process ÷ exiftool", "×", ratio("inproc", "exiftool"))
+    floor_x = [f / t for f, t in zip(rate["floor"], rate["inproc"], strict=True)]
+    section.add(
+        "floor ÷ in-process (how far from the floor)", "×", floor_x, target="≤ 3×",
+        met=median(floor_x) <= 3, higher_is_better=False,
+    )  # fmt: skip
+    costs = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import json, benchmarks.check as c; print(json.dumps(c.per_file_costs()))",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout  # fmt: skip
+    )
+    for name, (inspect_us, floor_us) in costs.items():
+        section.add(
+            f"real THETA still {name}: inspect_file vs floor (best of 5)",
+            "µs/file", [inspect_us],
+            note=f"floor {floor_us:.0f} µs, ratio {inspect_us / floor_us:.1f}×",
+            higher_is_better=False,
+        )  # fmt: skip
+    if exiftool is None:
+        section.notes.append("exiftool is not installed: its row is empty.")
+    return section
+
+
+if __name__ == "__main__":
+    child(sys.argv[1:])
