@@ -18,6 +18,7 @@ import requests
 
 from thetadesk.core.errors import (
     ApiError,
+    BadAnswer,
     Cancelled,
     InsecureServerUrl,
     PhotoTooLarge,
@@ -73,6 +74,46 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
+def size_text(size: float) -> str:
+    """Bytes for people: 2 MB, 67.1 MB, 8.19 kB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{int(size)} bytes"
+
+
+def _answer_kind(response: requests.Response) -> str:
+    """What an answer that is not JSON looks like, for people."""
+    content = response.content or b""
+    if not content.strip():
+        return "an empty body"
+    content_type = response.headers.get("Content-Type", "").lower()
+    if "html" in content_type or content.lstrip()[:1] == b"<":
+        # Typically a proxy or gateway in front of the API (nginx, a captive portal).
+        return "a web page instead of data"
+    return "text that is not JSON"
+
+
+def _status_text(response: requests.Response) -> str:
+    return f"{response.status_code} {response.reason or ''}".strip()
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception under requests' and urllib3's wrappers (ConnectionResetError
+    rather than ProtocolError), for a reason that says what happened."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        inner = next((arg for arg in exc.args if isinstance(arg, BaseException)), None)
+        reason = getattr(exc, "reason", None)
+        inner = inner or (reason if isinstance(reason, BaseException) else None)
+        inner = inner or exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    return exc
+
+
 def _describe_body(data: Any) -> str:
     """Turn a DRF error body into one readable line."""
     if isinstance(data, Mapping):
@@ -88,22 +129,27 @@ def _describe_body(data: Any) -> str:
     return str(data)
 
 
-def error_from_response(response: requests.Response) -> ApiError:
-    status = response.status_code
+def _error_detail(response: requests.Response) -> tuple[Any, str]:
+    """An error answer's JSON (None if it has none) and one line saying what it says."""
     try:
         data = response.json()
     except ValueError:
         data = None
-    reason = response.reason or ""
-    if data is None:
-        kind = "a web page" if "html" in response.headers.get("Content-Type", "") else "no JSON"
-        detail = f"the server answered {status} {reason} with {kind}".strip()
-    else:
-        detail = _describe_body(data)
+    detail = _describe_body(data).strip() if data is not None else ""
+    if not detail:  # no JSON, or JSON that says nothing (`{}`): say what did come
+        kind = _answer_kind(response) if data is None else "no explanation"
+        detail = f"the server answered {_status_text(response)} with {kind}"
+    return data, detail
+
+
+def error_from_response(response: requests.Response) -> ApiError:
+    status = response.status_code
+    data, detail = _error_detail(response)
     code = data.get("code") if isinstance(data, Mapping) else None
     if status == 413:
         limit = data.get("max_bytes") if isinstance(data, Mapping) else None
-        extra = f" (limit {int(limit) / 1e6:.0f} MB)" if isinstance(limit, int | float) else ""
+        valid = isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0
+        extra = f" (limit {size_text(limit)})" if valid else ""
         return PhotoTooLarge(f"Too large for this server{extra}", status=status)
     if status == 401:
         return SignInRequired(f"Sign-in needed: {detail}", status=status, code=code)
@@ -171,13 +217,20 @@ class Image360Client:
         except requests.ConnectionError as exc:
             raise self._connection_error(exc, kwargs.get("data")) from None
         except requests.Timeout:
-            raise ServerUnreachable(f"{self.base_url} did not answer in time") from None
+            waited = timeout[1]
+            shown = f"{waited:.0f}" if waited >= 10 else f"{waited:.1f}".rstrip("0").rstrip(".")
+            raise ServerUnreachable(
+                f"{self.base_url} did not answer in time (waited {shown} s)"
+            ) from None
         except requests.RequestException as exc:
             raise ApiError(f"Request failed: {type(exc).__name__}", retryable=True) from None
         if response.is_redirect:
-            target = response.headers.get("Location", "?")
+            # Never followed: the token stays with the server the user chose. The target is
+            # shown without its query, which may carry someone's signed parameters.
+            target = urljoin(self.url(path), response.headers.get("Location", ""))
+            shown = urlsplit(target)._replace(query="", fragment="").geturl()
             raise ApiError(
-                f"The server redirected to {target}; not following with your sign-in. "
+                f"The server redirected to {shown}; not following with your sign-in. "
                 "Check the server address.",
                 status=response.status_code,
             )
@@ -192,8 +245,12 @@ class Image360Client:
                 "may be too large for this server, or the network dropped",
                 mid_body=True,
             )
-        cause = exc.__context__ or exc
-        reason = type(cause).__name__ if cause else "connection error"
+        reason = type(_root_cause(exc)).__name__
+        if isinstance(body, MultipartFileBody) and body.len and body.sent >= body.len:
+            # Everything was handed over, then the line broke: maybe the server has it.
+            return ServerUnreachable(
+                f"The connection to {self.base_url} broke before its answer came ({reason})"
+            )
         return ServerUnreachable(f"Cannot reach {self.base_url} ({reason})")
 
     def _authed(
@@ -232,19 +289,28 @@ class Image360Client:
             raise SignInRequired("Sign-in needed: the session has expired or was revoked.")
         if not response.ok:
             raise error_from_response(response)
-        data = self._json(response)
+        try:
+            data = self._json(response, "renewing the session")
+        except BadAnswer as exc:
+            # Retrying the same refresh token would not make it answer better; a fresh
+            # sign-in may (and keeps this from looping).
+            raise SignInRequired(f"Sign-in needed: {exc}", status=exc.status) from None
         if not isinstance(data, Mapping) or not isinstance(data.get("access"), str):
-            raise ApiError("The server's refresh answer has no access token", retryable=True)
+            raise SignInRequired(
+                "Sign-in needed: the server's answer to renewing the session has no access token"
+            )
         rotated = data.get("refresh")
         return data["access"], rotated if isinstance(rotated, str) else None
 
     @staticmethod
-    def _json(response: requests.Response) -> Any:
+    def _json(response: requests.Response, what: str) -> Any:
         try:
             return response.json()
         except ValueError:
-            raise ApiError(
-                f"The server answered {response.status_code} without JSON", retryable=True
+            raise BadAnswer(
+                f"The server answered {what} with {_answer_kind(response)} "
+                f"({_status_text(response)})",
+                status=response.status_code,
             ) from None
 
     # -- API -------------------------------------------------------------------------------
@@ -254,14 +320,17 @@ class Image360Client:
             "POST", "api/token/", json={"username": username, "password": password}
         )
         if response.status_code in {400, 401}:
-            raise SignInRequired(_describe_body(self._json(response)), status=401)
+            raise SignInRequired(_error_detail(response)[1], status=401)
         if not response.ok:
             raise error_from_response(response)
-        data = self._json(response)
+        data = self._json(response, "the sign-in")
         if not isinstance(data, Mapping) or not all(
-            isinstance(data.get(k), str) for k in ("access", "refresh")
+            isinstance(data.get(k), str) and data[k] for k in ("access", "refresh")
         ):
-            raise ApiError("The server's sign-in answer has no tokens")
+            raise BadAnswer(
+                "The server's answer to the sign-in has no tokens (access and refresh)",
+                status=response.status_code,
+            )
         self.tokens.set(data["access"], data["refresh"])
 
     def resume_session(self, refresh_token: str) -> None:
@@ -276,18 +345,22 @@ class Image360Client:
         self._authed("GET", "api/protected/")
 
     def list_photos(self) -> list[dict[str, Any]]:
-        data = self._json(self._authed("GET", "api/user-photo/"))
+        data = self._json(self._authed("GET", "api/user-photo/"), "the photo list")
         if not isinstance(data, list):
-            raise ApiError("The server's photo list is not a list")
+            raise BadAnswer("The server's photo list is not a list")
         return [item for item in data if isinstance(item, dict)]
 
     def find_by_sha256(self, sha256: str) -> dict[str, Any] | None:
         """Ask the server whether it already holds these bytes (servers that support it)."""
-        data = self._json(self._authed("GET", f"api/user-photo/?sha256={sha256}"))
-        if isinstance(data, list):
-            for item in data:
-                if isinstance(item, dict) and item.get("sha256") == sha256:
-                    return item
+        data = self._json(
+            self._authed("GET", f"api/user-photo/?sha256={sha256}"), "the photo lookup"
+        )
+        if not isinstance(data, list):
+            # "Not there" would mean sending it again: only a real list can say so.
+            raise BadAnswer("The server's answer to the photo lookup is not a list of photos")
+        for item in data:
+            if isinstance(item, dict) and item.get("sha256") == sha256:
+                return item
         return None
 
     def delete_photo(self, photo_id: int) -> None:

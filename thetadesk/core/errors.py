@@ -53,6 +53,19 @@ class ServerUnreachable(ApiError):
         self.mid_body = mid_body
 
 
+class BadAnswer(ApiError):
+    """The server answered, but not with what the API promises: an empty body, a web page
+    where JSON belongs, JSON without the fields the client needs.
+
+    Often a proxy in front of the server having trouble, so trying again can help; the
+    engine counts these against the one file like 5xx answers, so a server that always
+    answers one request oddly fails that file instead of pausing the queue forever.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message, status=status, retryable=True)
+
+
 class PhotoTooLarge(ApiError):
     """The server refused the body as too large (413, or a reset mid-body)."""
 
