@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from thetadesk.core.api import Image360Client
 from thetadesk.core.errors import (
     ApiError,
+    BadAnswer,
     Cancelled,
     PhotoTooLarge,
     ServerUnreachable,
@@ -803,10 +804,15 @@ class UploadEngine:
 
     def _succeeded(self, item: QueueItem, photo: Mapping[str, Any], reason: str = "") -> None:
         photo_id = photo.get("id")
+        if not isinstance(photo_id, int) or isinstance(photo_id, bool):
+            # The API lets a server answer an upload with any 2xx body: it is up, only
+            # without the id (which nothing here needs to go on).
+            photo_id = None
+            reason = reason or "the server's answer gave no photo id"
         self._finish(
             item,
             state=ItemState.UPLOADED,
-            photo_id=photo_id if isinstance(photo_id, int) else None,
+            photo_id=photo_id,
             reason=reason,
             unclear=False,
             retryable=False,
@@ -820,7 +826,8 @@ class UploadEngine:
         unclear = item.unclear or sent
         if isinstance(exc, SignInRequired):
             # A 401 (or no token at all) is a clear refusal: nothing was stored.
-            self._finish(item, state=ItemState.READY, unclear=item.unclear)
+            # The tile says why it waits; a new sign-in sends it with the others.
+            self._finish(item, state=ItemState.READY, unclear=item.unclear, reason=str(exc))
             self._need_sign_in(str(exc))
             return
         if isinstance(exc, PhotoTooLarge) or not exc.retryable:
@@ -840,7 +847,10 @@ class UploadEngine:
                     unclear=True,
                 )
                 return
-        if exc.status is not None and exc.status >= 500:
+        # A server that keeps answering one file's requests with errors or with nonsense
+        # (an HTML page, an empty body) fails that file in the end instead of pausing the
+        # queue forever.
+        if isinstance(exc, BadAnswer) or (exc.status is not None and exc.status >= 500):
             errors = item.server_errors + 1
             if errors >= self.settings.max_server_errors:
                 self._finish(

@@ -32,6 +32,8 @@ class TokenKeeper:
     a new refresh token is received, so a keychain copy is never older than the one in use.
     """
 
+    _ended_because = "Sign-in needed: the session has ended."
+
     def __init__(self, on_refresh_token: Callable[[str | None], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._access: Secret | None = None
@@ -81,12 +83,15 @@ class TokenKeeper:
             if self._access is not None and self._access != failed_access:
                 return self._access  # another thread refreshed while we waited
             if self._refresh is None:
-                raise SignInRequired("Sign-in needed: the session has ended.")
+                raise SignInRequired(self._ended_because)
             try:
                 access, rotated = do_refresh(self._refresh)
-            except SignInRequired:
+            except SignInRequired as exc:
                 self._access = None
                 self._refresh = None
+                # Threads that waited for this refresh fail with the same reason, so the
+                # queue says why whichever of them reports first.
+                self._ended_because = str(exc)
                 raise
             self.refresh_count += 1
             self._store(access, rotated)
