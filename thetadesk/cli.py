@@ -150,13 +150,7 @@ def _connect(args: argparse.Namespace) -> Image360Client:
         )
     except InsecureServerUrl as exc:
         raise CliError(str(exc)) from None
-    password = _read_password(args)
-    try:
-        client.sign_in(args.username, password)
-    except SignInRequired:
-        raise
-    except ApiError as exc:  # the server answered oddly, or not at all
-        raise CliError(f"sign-in failed: {exc}") from None
+    client.sign_in(args.username, _read_password(args))
     return client
 
 
