@@ -57,6 +57,8 @@ class Rule:
     do="answer": send `status`, `content_type`, `headers` and `body` in the server's place;
         with `after=True` the request is forwarded first (the server did the work).
     do="edit": forward, then replace the server's JSON answer with `edit(data)`.
+    do="stall": say nothing until the client gives up (forwarded first with `after=True`:
+        the server did the work, its answer comes later than the client waits).
     do="reset_mid_body": read `mid_body_bytes` of the body, send the answer (a 413; none
         with status=0), then reset the connection while the client is still sending.
     `limit` caps the hits (None: every matching request); `hits` counts them.
@@ -273,6 +275,9 @@ class FaultProxy:
             else:
                 if rule.after:
                     _forward(self.upstream, head, body, self.upstream_timeout)
+                if rule.do == "stall":
+                    self._stall(client)
+                    return
                 answer = rule.response()
             client.sendall(answer)
         except OSError:
@@ -310,17 +315,21 @@ class FaultProxy:
             )
         elif fault == "reset":
             _reset(client)
-        else:  # stall: hold the line until the client hangs up (or the proxy stops)
-            waited = 0.0
-            while not self._stop.is_set() and waited < _MAX_STALL_SECONDS:
-                readable, _, _ = select.select([client], [], [], 0.1)
-                waited += 0.1
-                if readable:
-                    try:
-                        if not client.recv(65536):
-                            break
-                    except OSError:
+        else:
+            self._stall(client)
+
+    def _stall(self, client: socket.socket) -> None:
+        """Hold the line until the client hangs up (its read timeout) or the proxy stops."""
+        waited = 0.0
+        while not self._stop.is_set() and waited < _MAX_STALL_SECONDS:
+            readable, _, _ = select.select([client], [], [], 0.1)
+            waited += 0.1
+            if readable:
+                try:
+                    if not client.recv(65536):
                         break
+                except OSError:
+                    break
 
 
 def _reset(sock: socket.socket) -> None:
