@@ -78,9 +78,7 @@ def test_uploaded_photos_carry_camera_model_and_date_from_exif(
     assert window.model.rows[0].photo_id == photo["id"]
 
 
-def test_drag_enter_accepts_local_files_as_a_copy_and_refuses_anything_else(
-    make_window, theta_files
-):
+def test_drag_enter_accepts_urls_as_a_copy_and_refuses_anything_else(make_window, theta_files):
     window = make_window(None)
     files = file_urls(theta_files["ok"])  # kept referenced: the event only points to it
     enter = QDragEnterEvent(
@@ -109,16 +107,18 @@ def test_drag_enter_accepts_local_files_as_a_copy_and_refuses_anything_else(
     text_only.setText("/some/path.jpg")  # text is not a file: no string surgery on it
     remote = QMimeData()
     remote.setUrls([QUrl("https://example.org/R0010001.JPG")])
-    for mime in (text_only, remote):
-        refused = QDragEnterEvent(
+    # A web link is taken (as a copy) only so the drop can say why nothing was added
+    # (test_drop_urls.py); plain text is refused.
+    for mime, accepted in ((text_only, False), (remote, True)):
+        enter = QDragEnterEvent(
             QPointF(5, 5),
             Qt.DropAction.CopyAction,
             mime,
             Qt.MouseButton.LeftButton,
             Qt.KeyboardModifier.NoModifier,
         )
-        QApplication.sendEvent(window, refused)
-        assert not refused.isAccepted()
+        QApplication.sendEvent(window, enter)
+        assert enter.isAccepted() is accepted
 
 
 def test_dropping_the_same_file_twice_lists_and_uploads_it_once(

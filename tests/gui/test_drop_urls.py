@@ -1,6 +1,7 @@
 """Issue 8, drops: which dropped URLs become paths, and what the window is told about the rest.
 
-Real QUrl and QMimeData inputs (as Qt hands them to dropEvent), no window. Windows' UNC rule
+Real QUrl and QMimeData inputs (as Qt hands them to dropEvent); at the end, the window's
+drop handler showing the notice. Windows' UNC rule
 is checked here by asking for Windows' rules; what only Qt on another platform does (drive
 letters on Windows, resolving file references on macOS) is stated in drop_urls' docstring.
 """
@@ -12,8 +13,9 @@ import sys
 from pathlib import Path, PureWindowsPath
 
 import pytest
-from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtCore import QMimeData, Qt, QUrl
 
+from tests.gui.helpers import OFFSCREEN_SIZE_HINTS, drop
 from thetadesk.gui.drop_urls import Drop, read_mime, read_urls
 
 WEB_NOTICE = "ignored 1 web link: only files can be added"
@@ -128,3 +130,28 @@ def test_a_name_that_is_not_utf8_is_found(tmp_path: Path) -> None:
     assert "\ufffd" in url.toLocalFile()  # what Qt's QString makes of it
     assert read_mime(mime).paths == (path,)
     assert path.exists()
+
+
+# -- the window's drop handler ----------------------------------------------------------------
+
+
+@pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS)
+def test_the_window_says_why_a_dropped_web_link_added_nothing(make_window, qtbot) -> None:
+    window = make_window(None)
+    mime = mime_with(QUrl("https://example.com/R0010002.JPG"))
+    event = drop(window, mime)
+    assert event.isAccepted()
+    assert event.dropAction() == Qt.DropAction.CopyAction
+    assert window.statusBar().currentMessage() == WEB_NOTICE
+    assert not window.model.rows
+
+
+@pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS)
+def test_the_window_adds_the_files_of_a_mixed_drop_and_says_what_it_left_out(
+    make_window, qtbot, theta_files
+) -> None:
+    window = make_window(None)
+    mime = mime_with(QUrl("http://example.com/x.jpg"), QUrl.fromLocalFile(str(theta_files["ok"])))
+    drop(window, mime)
+    assert window.statusBar().currentMessage() == WEB_NOTICE
+    qtbot.waitUntil(lambda: [row.path for row in window.model.rows] == [theta_files["ok"]])

@@ -18,7 +18,13 @@ from types import MappingProxyType
 from thetadesk.core import verdict_rules
 from thetadesk.core.exif import ExifInfo, parse_exif
 from thetadesk.core.file_types import DESCRIBE_BYTES, SNIFF_BYTES, describe_non_jpeg, is_jpeg
-from thetadesk.core.jpeg_segments import JpegStructureError, has_end_marker, read_header
+from thetadesk.core.jpeg_segments import (
+    WINDOW_BYTES,
+    JpegStructureError,
+    ends_with_end_marker,
+    has_end_marker,
+    read_header,
+)
 from thetadesk.core.theta_models import camera_code, clean_model, is_theta_model
 from thetadesk.core.verdict_rules import Verdict
 from thetadesk.core.xmp import read_xmp
@@ -88,7 +94,7 @@ class _Rejected(Exception):
 
 def inspect_file(path: str | os.PathLike[str]) -> Inspection:
     """Inspect one file. Never raises for problems with the file: those become `rejected`."""
-    file_path = Path(path)
+    file_path = path if isinstance(path, Path) else Path(path)
     size = 0
     try:
         size = _regular_file_size(file_path)
@@ -120,13 +126,15 @@ def _regular_file_size(path: Path) -> int:
 
 
 def _inspect_jpeg(path: Path, size: int) -> Inspection:
-    with open(path, "rb") as stream:  # read-only, always
-        head = stream.read(SNIFF_BYTES)
-        if not is_jpeg(head):
-            head += stream.read(DESCRIBE_BYTES - len(head))
+    # Read-only, always. Unbuffered: the header comes in one read of a window (a THETA
+    # header fits), the end in another, with no copy through a buffer in between.
+    with open(path, "rb", buffering=0) as stream:
+        prefix = stream.read(WINDOW_BYTES)
+        if not is_jpeg(prefix[:SNIFF_BYTES]):
+            head = prefix[:DESCRIBE_BYTES] + stream.read(DESCRIBE_BYTES - len(prefix))
             raise _Rejected(f"not a JPEG: this is {describe_non_jpeg(head)}")
         try:
-            header = read_header(stream, size)
+            header = read_header(stream, size, prefix)
         except JpegStructureError as error:
             raise _Rejected(str(error)) from None
         assert header.frame is not None  # read_header guarantees a frame before SOS
@@ -134,7 +142,11 @@ def _inspect_jpeg(path: Path, size: int) -> Inspection:
         over_cap = verdict_rules.pixel_cap_reason(frame.width, frame.height)
         if over_cap:
             raise _Rejected(over_cap)
-        if not has_end_marker(stream, size):
+        if size <= len(prefix):
+            ends = ends_with_end_marker(prefix[:size])
+        else:
+            ends = has_end_marker(stream, size)
+        if not ends:
             raise _Rejected("truncated file: the JPEG end marker is missing (incomplete copy?)")
     exif = parse_exif(header.exif) if header.exif is not None else ExifInfo()
     xmp = read_xmp(header.xmp, header.extended_xmp)
@@ -190,4 +202,6 @@ def printable_path(path: str | os.PathLike[str]) -> str:
 
 def _printable(text: str) -> str:
     # Reasons quote values from the file; a damaged one must not put control bytes on a tile.
+    if text.isprintable():
+        return text
     return "".join(char if char.isprintable() else "?" for char in text)

@@ -1,8 +1,10 @@
 """Walk a JPEG's marker segments up to the start of scan, never into the image data.
 
 Only what inspection needs is kept: the Exif and XMP APP1 payloads (Extended XMP chunks too)
-and the frame header (SOFn) for the real pixel size. Everything else is skipped with a seek,
-so a 20 MB photo costs a few small reads. Every length is checked against the file size.
+and the frame header (SOFn) for the real pixel size. The walk reads the file in 16 KB windows
+(a big EXIF segment in one read of its own) and skips what it does not need with a seek, so
+a 20 MB photo costs two to four reads, not several per marker. Every length is checked
+against the file size.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
 MAX_SEGMENTS = 4096  # a real header has a dozen; Extended XMP may add a few hundred
 MAX_FILL_BYTES = 64  # 0xFF padding allowed before a marker
 MAX_EXTENDED_XMP_BYTES = 16 * 1024 * 1024  # Google depth maps live here; more is not a photo
+WINDOW_BYTES = 16 * 1024  # one read holds a small header; big segments are read alone
 
 
 class JpegStructureError(Exception):
@@ -62,44 +65,94 @@ class JpegHeader:
     notes: list[str] = field(default_factory=list)
 
 
-def read_header(stream: BinaryIO, size: int) -> JpegHeader:
-    """Parse segments from the stream's start to SOS. Raises JpegStructureError."""
+def read_header(stream: BinaryIO, size: int, prefix: bytes = b"") -> JpegHeader:
+    """Parse segments from the stream's start to SOS. Raises JpegStructureError.
+
+    `prefix` may hold bytes the caller already read from the start of the file (a sniff):
+    they are not read again.
+    """
     header = JpegHeader()
     extended_total = 0
-    for marker, body_start, body_length in iter_segments(stream, size):
+    reader = _Reader(stream, prefix)
+    for marker, body_start, body_length in _walk(reader, size):
         if marker == SOS:
             if header.frame is None:
                 raise JpegStructureError("damaged JPEG: no frame header before the image data")
             return header
         if marker == APP1 or (marker in _SOF_MARKERS and header.frame is None):
-            stream.seek(body_start)
-            body = _read_exact(stream, body_length, "segment")
+            body = reader.take(body_start, body_length)
+            if len(body) != body_length:
+                raise JpegStructureError("truncated file: it ends inside a JPEG segment")
             if marker == APP1:
                 extended_total += _keep_app1(header, body, extended_total)
             else:
                 header.frame = _parse_frame(body, marker, body_start - 4)
-    raise JpegStructureError("damaged JPEG: no image data")  # not reached: iter_segments raises
+    raise JpegStructureError("damaged JPEG: no image data")  # not reached: _walk raises
 
 
 def iter_segments(stream: BinaryIO, size: int) -> Iterator[tuple[int, int, int]]:
     """Yield (marker, body offset, body length) for each segment, SOS last.
 
-    The consumer may read a body; the walk seeks past it whatever was read.
+    The consumer may read a body (from the stream or from its own copy of the bytes).
     """
-    stream.seek(0)
-    if stream.read(2) != b"\xff\xd8":
+    return _walk(_Reader(stream), size)
+
+
+class _Reader:
+    """Bytes of a stream by offset, read a window at a time; nothing is read twice while it
+    stays in the window, and what lies between windows is never read."""
+
+    __slots__ = ("_base", "_buffer", "_size", "_stream")
+
+    def __init__(self, stream: BinaryIO, prefix: bytes = b"") -> None:
+        self._stream = stream
+        self._base = 0
+        self._buffer = prefix
+        self._size = -1  # unknown until a short read shows where the file ends
+
+    def take(self, offset: int, count: int) -> bytes:
+        """`count` bytes from `offset`, fewer where the file ends."""
+        start = offset - self._base
+        if start >= 0 and start + count <= len(self._buffer):
+            return self._buffer[start : start + count]
+        if 0 <= self._size <= offset:
+            return b""
+        self._stream.seek(offset)
+        if count >= WINDOW_BYTES:  # a large body: read it alone, keep the window
+            return self._stream.read(count)
+        self._buffer = self._stream.read(WINDOW_BYTES)
+        self._base = offset
+        if len(self._buffer) < WINDOW_BYTES:
+            self._size = offset + len(self._buffer)
+        return self._buffer[:count]
+
+
+def _walk(reader: _Reader, size: int) -> Iterator[tuple[int, int, int]]:
+    """The segment walk behind read_header and iter_segments."""
+    if reader.take(0, 2) != b"\xff\xd8":
         raise JpegStructureError("not a JPEG file (no start-of-image marker)")
+    position = 2
     for _ in range(MAX_SEGMENTS):
-        position = stream.tell()
-        marker = _next_marker(stream, position)
+        head = reader.take(position, 4)
+        if len(head) == 4 and head[0] == 0xFF and head[1] not in (0x00, 0xFF):
+            marker, after_marker = head[1], position + 2  # the usual case: no fill bytes
+        else:
+            marker, after_marker = _slow_marker(reader, position)
         if marker in _STANDALONE:
+            position = after_marker
             continue
         if marker == EOI:
             raise JpegStructureError("damaged JPEG: the image ends before any image data")
         if marker == SOI:
             raise JpegStructureError(f"damaged JPEG: a second start-of-image at byte {position}")
-        (segment_length,) = struct.unpack(">H", _read_exact(stream, 2, "segment length"))
-        body_start = stream.tell()
+        if after_marker == position + 2 and len(head) == 4:
+            raw_length = head[2:4]
+        else:
+            raw_length = reader.take(after_marker, 2)
+            if len(raw_length) != 2:
+                raise JpegStructureError("truncated file: it ends inside a JPEG segment length")
+        segment_length = (raw_length[0] << 8) | raw_length[1]
+        body_start = after_marker + 2
         if segment_length < 2:
             raise JpegStructureError(f"damaged JPEG: invalid segment length at byte {position}")
         if body_start + segment_length - 2 > size:
@@ -107,8 +160,28 @@ def iter_segments(stream: BinaryIO, size: int) -> Iterator[tuple[int, int, int]]
         yield marker, body_start, segment_length - 2
         if marker == SOS:
             return
-        stream.seek(body_start + segment_length - 2)
+        position = body_start + segment_length - 2
     raise JpegStructureError(f"damaged JPEG: more than {MAX_SEGMENTS} header segments")
+
+
+def _slow_marker(reader: _Reader, position: int) -> tuple[int, int]:
+    """(marker, offset after it) where fill bytes or the file's end need care."""
+    first = reader.take(position, 1)
+    if first != b"\xff":
+        if not first:
+            raise JpegStructureError("truncated file: it ends inside the JPEG header")
+        raise JpegStructureError(f"damaged JPEG: expected a marker at byte {position}")
+    at = position + 1
+    for _ in range(MAX_FILL_BYTES):
+        byte = reader.take(at, 1)
+        at += 1
+        if not byte:
+            raise JpegStructureError("truncated file: it ends inside the JPEG header")
+        if byte != b"\xff":
+            if byte == b"\x00":
+                raise JpegStructureError(f"damaged JPEG: invalid marker at byte {position}")
+            return byte[0], at
+    raise JpegStructureError(f"damaged JPEG: too much padding at byte {position}")
 
 
 def without_metadata(data: bytes) -> bytes:
@@ -132,32 +205,12 @@ def has_end_marker(stream: BinaryIO, size: int) -> bool:
     """True when the file ends with EOI (FF D9), allowing NUL padding some copiers add."""
     tail_len = min(size, 4096)
     stream.seek(size - tail_len)
-    tail = stream.read(tail_len).rstrip(b"\x00")
-    return tail.endswith(b"\xff\xd9")
+    return ends_with_end_marker(stream.read(tail_len))
 
 
-def _next_marker(stream: BinaryIO, position: int) -> int:
-    first = stream.read(1)
-    if first != b"\xff":
-        if not first:
-            raise JpegStructureError("truncated file: it ends inside the JPEG header")
-        raise JpegStructureError(f"damaged JPEG: expected a marker at byte {position}")
-    for _ in range(MAX_FILL_BYTES):
-        byte = stream.read(1)
-        if not byte:
-            raise JpegStructureError("truncated file: it ends inside the JPEG header")
-        if byte != b"\xff":
-            if byte == b"\x00":
-                raise JpegStructureError(f"damaged JPEG: invalid marker at byte {position}")
-            return byte[0]
-    raise JpegStructureError(f"damaged JPEG: too much padding at byte {position}")
-
-
-def _read_exact(stream: BinaryIO, count: int, what: str) -> bytes:
-    data = stream.read(count)
-    if len(data) != count:
-        raise JpegStructureError(f"truncated file: it ends inside a JPEG {what}")
-    return data
+def ends_with_end_marker(tail: bytes) -> bool:
+    """has_end_marker for the file's last bytes (up to 4 KB of them) already read."""
+    return tail[-4096:].rstrip(b"\x00").endswith(b"\xff\xd9")
 
 
 def _parse_frame(body: bytes, marker: int, position: int) -> Frame:

@@ -14,8 +14,9 @@ _CAMERA_CODES = {
 
 def clean_model(raw: str) -> str:
     """Model as written, minus the NUL/space padding THETA firmware adds (to 16 or 63 chars)."""
-    printable = "".join(char if char.isprintable() else " " for char in raw)
-    return " ".join(printable.split())
+    if not raw.isprintable():
+        raw = "".join(char if char.isprintable() else " " for char in raw)
+    return " ".join(raw.split())
 
 
 def is_theta_model(model: str) -> bool:

@@ -36,6 +36,7 @@ from thetadesk.core.queue_store import AddOutcome, ItemState, QueueItem, QueueSt
 from thetadesk.core.scan import find_photos
 from thetadesk.gui import login_dialog
 from thetadesk.gui.background import Outcome, run_in_pool
+from thetadesk.gui.drop_urls import read_mime
 from thetadesk.gui.login_dialog import Session
 from thetadesk.gui.photo_grid import PhotoGrid
 from thetadesk.gui.photo_model import PhotoFilterModel, PhotoModel, PhotoRow, UploadState
@@ -71,10 +72,8 @@ _abandoned_threads: list[object] = []
 
 
 def local_paths(mime: QMimeData) -> list[Path]:
-    """Local files and folders among dropped URLs (remote URLs are ignored)."""
-    if not mime.hasUrls():
-        return []
-    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+    """Local files and folders among dropped URLs (drop_urls says what is left out, and why)."""
+    return list(read_mime(mime).paths)
 
 
 def _account_client(server_url: str) -> Image360Client:
@@ -373,21 +372,25 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _accept_if_files(event: QDragEnterEvent | QDragMoveEvent) -> None:
-        if local_paths(event.mimeData()):
+        # Any URLs: a drop of only web links is taken too, to say why nothing was added.
+        if event.mimeData().hasUrls():
             event.setDropAction(Qt.DropAction.CopyAction)  # never let the source delete files
             event.accept()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event.mimeData())
-        if not paths:
+        drop = read_mime(event.mimeData())
+        if not drop.paths and not drop.notices:
             event.ignore()
             return
         event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
-        # Return at once, so the drag source is not kept waiting; queue the work after.
-        QTimer.singleShot(0, self, lambda: self.add_paths(paths))
+        if drop.notice:  # e.g. "ignored 1 web link: only files can be added"
+            self.statusBar().showMessage(drop.notice, 8000)
+        if drop.paths:
+            # Return at once, so the drag source is not kept waiting; queue the work after.
+            QTimer.singleShot(0, self, lambda: self.add_paths(drop.paths))
 
     # -- queue commands --------------------------------------------------------------------
 
