@@ -18,17 +18,9 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from thetadesk import __version__
-from thetadesk.core.api import CONNECT_TIMEOUT, READ_TIMEOUT, Image360Client
-from thetadesk.core.engine import (
-    EngineEvent,
-    EngineSettings,
-    ItemChanged,
-    QueueStatus,
-    StatusChanged,
-    UploadEngine,
-)
 from thetadesk.core.errors import ApiError, InsecureServerUrl, SignInRequired
 from thetadesk.core.inspection import Inspection, Verdict, inspect_file, printable_path
 from thetadesk.core.logging_setup import init_logging
@@ -41,9 +33,14 @@ from thetadesk.core.queue_store import (
     QueueStore,
     QueueStoreError,
 )
-from thetadesk.core.runner_lock import QueueBusy
 from thetadesk.core.scan import find_photos
-from thetadesk.core.uploader import CATEGORIES, UploadDefaults
+from thetadesk.core.uploader import CATEGORIES
+
+# The HTTP client (requests, urllib3: ~0.3 s to import) and the engine are imported by the
+# commands that talk to a server, so `thetadesk check` and `thetadesk queue` start fast.
+if TYPE_CHECKING:
+    from thetadesk.core.api import Image360Client
+    from thetadesk.core.engine import EngineEvent
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
@@ -141,6 +138,8 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def _connect(args: argparse.Namespace) -> Image360Client:
+    from thetadesk.core.api import CONNECT_TIMEOUT, Image360Client
+
     try:
         client = Image360Client(
             args.server,
@@ -177,6 +176,8 @@ class _Reporter:
         self._lock = threading.Lock()
 
     def __call__(self, event: EngineEvent) -> None:
+        from thetadesk.core.engine import ItemChanged, QueueStatus, StatusChanged
+
         with self._lock:
             if isinstance(event, ItemChanged) and event.item.state in self.FINAL:
                 _out(_item_line(event.item))
@@ -199,6 +200,10 @@ def _item_line(item: QueueItem, *, earlier: bool = False) -> str:
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
+    from thetadesk.core.engine import EngineSettings, QueueStatus, UploadEngine
+    from thetadesk.core.runner_lock import QueueBusy
+    from thetadesk.core.uploader import UploadDefaults
+
     UploadDefaults(category=args.category)  # validates, as the window's form does
     files = find_photos(args.paths) if args.paths else []
     if args.paths and not files:
@@ -318,6 +323,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    from thetadesk.core.api import READ_TIMEOUT
+
     parser.add_argument(
         "--server",
         default=os.environ.get("THETADESK_SERVER", "http://127.0.0.1:8765"),
@@ -358,7 +365,12 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+_LOCAL_COMMANDS = frozenset({"check", "queue"})
+
+
+def build_parser(*, local_only: bool = False) -> argparse.ArgumentParser:
+    """The whole command line; `local_only` leaves out the options of the commands that
+    talk to a server (and with them the HTTP client's import), for a run of a local one."""
     parser = argparse.ArgumentParser(
         prog="thetadesk", description="Check RICOH THETA 360° photos and upload them."
     )
@@ -377,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=cmd_check)
 
     upload = commands.add_parser("upload", help="check, then upload the good files")
-    _add_connection_options(upload)
+    if not local_only:
+        _add_connection_options(upload)
     upload.add_argument("--description", default="")
     upload.add_argument("--attribution", default="")
     upload.add_argument("--license-link", default="", help="full URL incl. http(s)://")
@@ -407,12 +420,14 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("paths", nargs="+", metavar="PATH")
 
     listing = commands.add_parser("list", help="list your photos on the server")
-    _add_connection_options(listing)
+    if not local_only:
+        _add_connection_options(listing)
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=cmd_list)
 
     delete = commands.add_parser("delete", help="delete photos from the server by id")
-    _add_connection_options(delete)
+    if not local_only:
+        _add_connection_options(delete)
     delete.add_argument("ids", nargs="+", type=int, metavar="ID")
     delete.set_defaults(run=cmd_delete)
 
@@ -428,7 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0].startswith("-") and argv[0] not in _TOP_LEVEL_OPTIONS:
         argv = ["gui", *argv]  # `thetadesk --server URL` means the window, as plain `thetadesk`
-    parser = build_parser()
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    parser = build_parser(local_only=command in _LOCAL_COMMANDS)
     args, rest = parser.parse_known_args(argv)
     if args.self_test:
         from thetadesk.gui.selftest import run_self_test  # Qt only when asked for

@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from thetadesk.core.api import Image360Client
 from thetadesk.core.errors import ApiError, Cancelled, SignInRequired
 from thetadesk.core.inspection import Inspection, Verdict
+
+if TYPE_CHECKING:  # the CLI reads CATEGORIES without importing the HTTP client
+    from thetadesk.core.api import Image360Client
 
 log = logging.getLogger(__name__)
 
