@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("THETADESK_VENV", ROOT / ".venv"))
-SECTIONS = ("check",)  # more sections follow
+SECTIONS = ("check", "upload")  # more sections follow
 
 
 def _in_venv() -> bool:
