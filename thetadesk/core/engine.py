@@ -76,12 +76,15 @@ class StatusChanged:
     """The queue as a whole changed status.
 
     `reason` is for people ("Cannot reach … (ConnectionRefusedError)"); `retry_at` is the
-    wall-clock time (time.time()) of the next attempt while waiting for the server.
+    wall-clock time (time.time()) of the next attempt while waiting for the server;
+    `offline` says whether that wait is for a server that gave no answer at all (network
+    down, server away) rather than one that answered with trouble (5xx, 429: busy).
     """
 
     status: QueueStatus
     reason: str = ""
     retry_at: float | None = None
+    offline: bool = False
 
 
 EngineEvent = ItemChanged | StatusChanged
@@ -180,6 +183,7 @@ class _Outage:
         self.failures = 0
         self.retry_at = 0.0  # time.monotonic()
         self.reason = ""
+        self.offline = False  # no answer at all (else the server answered with trouble)
 
 
 class UploadEngine:
@@ -231,7 +235,7 @@ class UploadEngine:
         self._failures_in_a_row = 0
         self._jobs: dict[int, _Job] = {}
         self._mid_body_resets: dict[int, int] = {}
-        self._last_status: tuple[QueueStatus, str, float | None] | None = None
+        self._last_status: tuple[QueueStatus, str, float | None, bool] | None = None
 
     # -- public: queue contents ------------------------------------------------------------
 
@@ -489,6 +493,7 @@ class UploadEngine:
             delay = self.settings.backoff.delay(outage.failures, exc.retry_after)
             outage.retry_at = now + delay
             outage.reason = str(exc)
+            outage.offline = isinstance(exc, ServerUnreachable)
             self._cond.notify_all()
         log.info("server trouble (%s); trying again in %.1f s", exc, delay)
         self._emit_status()
@@ -512,19 +517,20 @@ class UploadEngine:
             log.info("queue paused: %s", reason)
         self._emit_status()
 
-    def _status_locked(self) -> tuple[QueueStatus, str, float | None]:
+    def _status_locked(self) -> tuple[QueueStatus, str, float | None, bool]:
         if not self._running:
-            return QueueStatus.IDLE, "", None
+            return QueueStatus.IDLE, "", None, False
         if self._stopping:
-            return QueueStatus.STOPPED, "", None
+            return QueueStatus.STOPPED, "", None, False
         if self._sign_in_reason is not None:
-            return QueueStatus.SIGN_IN_NEEDED, self._sign_in_reason, None
+            return QueueStatus.SIGN_IN_NEEDED, self._sign_in_reason, None, False
         if self._user_paused:
-            return QueueStatus.PAUSED, "paused", None
+            return QueueStatus.PAUSED, "paused", None, False
         if self._outage is not None:
             retry_at = time.time() + max(0.0, self._outage.retry_at - time.monotonic())
-            return QueueStatus.WAITING_FOR_SERVER, self._outage.reason, retry_at
-        return QueueStatus.RUNNING, "", None
+            outage = self._outage
+            return QueueStatus.WAITING_FOR_SERVER, outage.reason, retry_at, outage.offline
+        return QueueStatus.RUNNING, "", None, False
 
     def _emit_status(self) -> None:
         with self._emit_lock:
