@@ -97,3 +97,22 @@ class Keychain(keyring.backend.KeyringBackend):
         if (service, username) not in self.entries:
             raise keyring.errors.PasswordDeleteError("nothing stored")
         del self.entries[(service, username)]
+
+
+def select(window: MainWindow, *paths: Path) -> None:
+    """Select these files' tiles (as a Ctrl+click on each would)."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    selection = window.grid.selectionModel()
+    selection.clearSelection()
+    proxy = window.filter_model
+    for path in paths:
+        source = window.model.index_of(window.model.row_for(path).item_id)
+        index = proxy.mapFromSource(source)
+        assert index.isValid(), f"{path.name} is not shown under the current filter"
+        selection.select(index, QItemSelectionModel.SelectionFlag.Select)
+
+
+def state_of(window: MainWindow, path: Path) -> UploadState | None:
+    row = window.model.row_for(path)
+    return None if row is None else row.state

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
 
 from tests.support.theta_fixtures import make_dualfisheye, make_plain_jpeg, make_theta_jpeg
 from thetadesk.core.inspection import inspect_file
 from thetadesk.core.queue_store import ItemState, QueueItem, QueueStore
 from thetadesk.gui.photo_grid import PhotoGrid
-from thetadesk.gui.photo_model import PhotoModel, PhotoRow
-from thetadesk.gui.tile_delegate import VERDICT_LABELS, state_line, wrapped_lines
+from thetadesk.gui.photo_model import PhotoModel, PhotoRole, PhotoRow, UploadState
+from thetadesk.gui.tile_delegate import (
+    TILE_WIDTH,
+    VERDICT_LABELS,
+    TileDelegate,
+    state_badge,
+    state_line,
+    wrapped_lines,
+)
 
 
 def colours_in(image: QImage) -> set[str]:
@@ -75,3 +84,50 @@ def test_a_long_headline_wraps_to_two_lines_and_is_elided(qapp):
     assert lines[0] and text.startswith(lines[0])
     assert lines[1].endswith("…")
     assert wrapped_lines("short", font, 200, 2) == ["short"]
+
+
+def test_every_upload_state_paints_its_badge(qtbot, tmp_path):
+    """Queued, checking, uploading with percent, uploaded, failed, duplicate, held, paused,
+    rejected, cancelled: each tile carries its state's badge over the thumbnail."""
+    path = make_theta_jpeg(tmp_path / "a.jpg")
+    cases = {
+        UploadState.CHECKING: dict(state=ItemState.CHECKING),
+        UploadState.QUEUED: dict(state=ItemState.READY, verdict="ok"),
+        UploadState.UPLOADING: dict(state=ItemState.UPLOADING, verdict="ok"),
+        UploadState.UPLOADED: dict(state=ItemState.UPLOADED, verdict="ok", photo_id=3),
+        UploadState.FAILED: dict(state=ItemState.FAILED, verdict="ok", reason="server said no"),
+        UploadState.SKIPPED: dict(state=ItemState.SKIPPED, verdict="ok", reason="same as b"),
+        UploadState.HELD: dict(state=ItemState.HELD, verdict="needs_review"),
+        UploadState.PAUSED: dict(state=ItemState.PAUSED, verdict="ok"),
+        UploadState.REJECTED: dict(state=ItemState.FAILED, verdict="rejected"),
+        UploadState.CANCELLED: dict(state=ItemState.CANCELLED, verdict="ok"),
+    }
+    for expected, fields in cases.items():
+        row = PhotoRow(item=item(path, **fields), stamp=1, sent=40, total=100)
+        assert row.state is expected
+        label, colour = state_badge(row)
+        if expected is UploadState.UPLOADING:
+            assert label == "↑ 40%"
+        image = QImage(TILE_WIDTH, 260, QImage.Format.Format_RGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        option = QStyleOptionViewItem()
+        option.rect = image.rect()
+        option.palette = QApplication.palette()
+        option.font = QApplication.font()
+        model = SingleRow(row)
+        TileDelegate().paint(painter, option, model.index(0))
+        painter.end()
+        assert colour.name() in colours_in(image), expected
+
+
+class SingleRow(QAbstractListModel):
+    def __init__(self, row: PhotoRow) -> None:
+        super().__init__()
+        self._row = row
+
+    def rowCount(self, parent=QModelIndex()):  # noqa: B008 - Qt signature
+        return 0 if parent.isValid() else 1
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        return self._row if role == PhotoRole.ROW else None

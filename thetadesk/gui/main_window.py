@@ -14,14 +14,27 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QMimeData, QModelIndex, Qt, QThreadPool, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage
+from PySide6.QtCore import QMimeData, Qt, QThreadPool, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QImage,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QProgressBar,
     QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,14 +47,24 @@ from thetadesk.core.inspection import Inspection, inspect_file
 from thetadesk.core.paths import AppPaths
 from thetadesk.core.queue_store import AddOutcome, ItemState, QueueItem, QueueStore, QueueStoreError
 from thetadesk.core.scan import find_photos
-from thetadesk.gui import login_dialog
+from thetadesk.gui import confirm, login_dialog
 from thetadesk.gui.background import Outcome, run_in_pool
+from thetadesk.gui.banner import QueueBanner
+from thetadesk.gui.details_panel import DetailsPanel
 from thetadesk.gui.drop_urls import read_mime
 from thetadesk.gui.login_dialog import Session
 from thetadesk.gui.photo_grid import PhotoGrid
-from thetadesk.gui.photo_model import PhotoFilterModel, PhotoModel, PhotoRow, UploadState
+from thetadesk.gui.photo_model import (
+    PhotoFilterModel,
+    PhotoModel,
+    PhotoRole,
+    PhotoRow,
+    StatusFilter,
+    UploadState,
+)
 from thetadesk.gui.settings import LOCAL_SERVER, AppSettings, SettingsStore
 from thetadesk.gui.thumbnails import ThumbnailLoader
+from thetadesk.gui.transfer import Transfer, TransferMeter
 from thetadesk.gui.upload_worker import (
     Inspected,
     ItemChanged,
@@ -65,6 +88,7 @@ JPEG_FILTER = "JPEG photos (*.jpg *.jpeg *.JPG *.JPEG);;All files (*)"
 FINISHED = (UploadState.UPLOADED, UploadState.SKIPPED, UploadState.CANCELLED, UploadState.REJECTED)
 # Rows of the signed-out queue that do not move to the account that signs in.
 _CARRY_NOT = frozenset({ItemState.UPLOADED, ItemState.SKIPPED, ItemState.CANCELLED})
+_PAUSABLE = frozenset({UploadState.CHECKING, UploadState.QUEUED, UploadState.UPLOADING})
 
 # Threads whose worker did not stop in time: kept referenced, because destroying a running
 # QThread aborts the process.
@@ -140,35 +164,17 @@ class MainWindow(QMainWindow):
         self._commands = QThreadPool(self)
         self._commands.setMaxThreadCount(1)
 
-        self.add_button = QPushButton("Add Photos…")
-        self.add_button.clicked.connect(self.choose_files)
-        self.add_folder_button = QPushButton("Add Folder…")
-        self.add_folder_button.clicked.connect(self.choose_folder)
-        self.cancel_button = QPushButton("Cancel Uploads")
-        self.cancel_button.clicked.connect(self.cancel_uploads)
-        self.clear_button = QPushButton("Clear Finished")
-        self.clear_button.clicked.connect(self.clear_finished)
-        self.account_label = QLabel()
-        self.account_label.setObjectName("accountLabel")
-        self.sign_in_button = QPushButton("Sign In…")
-        self.sign_in_button.clicked.connect(lambda: self.sign_in())
-
-        top = QHBoxLayout()
-        for button in (self.add_button, self.add_folder_button, self.cancel_button):
-            top.addWidget(button)
-        top.addWidget(self.clear_button)
-        top.addStretch(1)
-        top.addWidget(self.account_label)
-        top.addWidget(self.sign_in_button)
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.addLayout(top)
-        layout.addWidget(self.grid, 1)
-        self.setCentralWidget(central)
-
-        self.summary_label = QLabel()
-        self.summary_label.setObjectName("summaryLabel")
-        self.statusBar().addWidget(self.summary_label, 1)
+        self.details = DetailsPanel(self)
+        self.details.fieldsEdited.connect(self.edit_fields)
+        self.banner = QueueBanner(self)
+        self.banner.retryNow.connect(self.retry_now)
+        self.banner.signIn.connect(lambda: self.sign_in())
+        self.banner.resume.connect(self.resume_all)
+        self.meter = TransferMeter()
+        self.transfer = Transfer()
+        self._build_actions()
+        self._build_ui()
+        self._build_menus()
         for signal in (
             self.model.dataChanged,
             self.model.rowsInserted,
@@ -176,6 +182,8 @@ class MainWindow(QMainWindow):
             self.model.modelReset,
         ):
             signal.connect(self._update_summary)
+        self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.model.dataChanged.connect(self._selected_rows_changed)
 
         self.worker = UploadWorker()
         self._drain_timer = QTimer(self)
@@ -195,6 +203,208 @@ class MainWindow(QMainWindow):
                 self._switch_account(client, who)
         self._update_account()
         self._update_summary()
+        if self._store_problem:
+            self.banner.show_busy(self._store_problem)
+
+    # -- building the window ---------------------------------------------------------------
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        *,
+        tip: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            # Also when the focus is in the grid or the side panel.
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(
+                f"{tip} ({action.shortcut().toString(QKeySequence.NativeText)})"
+                if shortcut is not None
+                else tip
+            )
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        Key = QKeySequence.StandardKey
+        self.act_add_photos = self._action(
+            "&Add Photos…", self.choose_files, Key.Open, tip="Add photo files to the queue"
+        )
+        self.act_add_folder = self._action(
+            "Add &Folder…", self.choose_folder, "Ctrl+Shift+O", tip="Add a folder of photos"
+        )
+        self.act_pause_all = self._action(
+            "&Pause All", self.toggle_pause_all, "Ctrl+P", tip="Pause or resume all uploads"
+        )
+        self.act_retry_now = self._action(
+            "Retry &Now", self.retry_now, "Ctrl+Shift+R", tip="Try the server again at once"
+        )
+        self.act_retry_failed = self._action(
+            "&Retry Failed",
+            self.retry_failed,
+            "Ctrl+R",
+            tip="Queue the selected failed files again (all failed files when none is selected)",
+        )
+        self.act_upload_anyway = self._action(
+            "&Upload Anyway…",
+            self.upload_anyway,
+            "Ctrl+U",
+            tip="Send the selected files held for review, after confirming",
+        )
+        self.act_pause_selected = self._action("Pa&use Selected", self.pause_selected)
+        self.act_resume_selected = self._action("Resu&me Selected", self.resume_selected)
+        self.act_remove = self._action(
+            "Remo&ve from Queue",
+            self.remove_selected,
+            Key.Delete,
+            tip="Take the selected files off the queue (the files stay where they are)",
+        )
+        self.act_cancel = self._action(
+            "&Cancel Uploads", self.cancel_uploads, tip="Cancel every file not sent yet"
+        )
+        self.act_clear = self._action(
+            "Clear &Finished",
+            self.clear_finished,
+            "Ctrl+Shift+K",
+            tip="Take uploaded, duplicate, cancelled and rejected files off the list",
+        )
+        self.act_sign_in = self._action("Sign &In…", lambda: self.sign_in())
+        self.act_quit = self._action("&Quit", self.close, Key.Quit)
+
+    def _build_ui(self) -> None:
+        self.add_button = QPushButton("Add Photos…")
+        self.add_button.clicked.connect(self.act_add_photos.trigger)
+        self.add_folder_button = QPushButton("Add Folder…")
+        self.add_folder_button.clicked.connect(self.act_add_folder.trigger)
+        self.pause_button = QPushButton("Pause All")
+        self.pause_button.clicked.connect(self.act_pause_all.trigger)
+        self.cancel_button = QPushButton("Cancel Uploads")
+        self.cancel_button.clicked.connect(self.act_cancel.trigger)
+        self.clear_button = QPushButton("Clear Finished")
+        self.clear_button.clicked.connect(self.act_clear.trigger)
+        self.account_label = QLabel()
+        self.account_label.setObjectName("accountLabel")
+        self.sign_in_button = QPushButton("Sign In…")
+        self.sign_in_button.clicked.connect(self.act_sign_in.trigger)
+
+        top = QHBoxLayout()
+        for button in (
+            self.add_button,
+            self.add_folder_button,
+            self.pause_button,
+            self.cancel_button,
+            self.clear_button,
+        ):
+            top.addWidget(button)
+        top.addStretch(1)
+        top.addWidget(self.account_label)
+        top.addWidget(self.sign_in_button)
+
+        self.filter_box = QComboBox()
+        self.filter_box.setObjectName("statusFilter")
+        for choice in StatusFilter:
+            self.filter_box.addItem(choice.value, choice.value)
+        self.filter_box.currentIndexChanged.connect(self._filter_changed)
+        filter_label = QLabel("&Show:")
+        filter_label.setBuddy(self.filter_box)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.clicked.connect(self.act_retry_failed.trigger)
+        self.upload_anyway_button = QPushButton("Upload Anyway…")
+        self.upload_anyway_button.clicked.connect(self.act_upload_anyway.trigger)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.act_remove.trigger)
+        tools = QHBoxLayout()
+        tools.addWidget(filter_label)
+        tools.addWidget(self.filter_box)
+        tools.addStretch(1)
+        for button in (self.retry_button, self.upload_anyway_button, self.remove_button):
+            tools.addWidget(button)
+
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for action in (
+            self.act_retry_failed,
+            self.act_upload_anyway,
+            self.act_pause_selected,
+            self.act_resume_selected,
+            self.act_remove,
+        ):
+            self.grid.addAction(action)
+
+        details = QScrollArea()
+        details.setWidgetResizable(True)
+        details.setWidget(self.details)
+        details.setMinimumWidth(260)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("queueSplitter")
+        self.splitter.addWidget(self.grid)
+        self.splitter.addWidget(details)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setSizes([760, 280])
+
+        queue_page = QWidget()
+        queue_layout = QVBoxLayout(queue_page)
+        queue_layout.setContentsMargins(0, 0, 0, 0)
+        queue_layout.addLayout(tools)
+        queue_layout.addWidget(self.splitter, 1)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.addTab(queue_page, "Upload &queue")
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(top)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.summary_label = QLabel()
+        self.summary_label.setObjectName("summaryLabel")
+        self.statusBar().addWidget(self.summary_label, 1)
+        self.progress_label = QLabel()
+        self.progress_label.setObjectName("progressLabel")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("overallProgress")
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setMaximumWidth(220)
+        self.statusBar().addPermanentWidget(self.progress_label)
+        self.statusBar().addPermanentWidget(self.progress_bar)
+        self.progress_label.hide()
+        self.progress_bar.hide()
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        file_menu.addActions([self.act_add_photos, self.act_add_folder])
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        self.file_menu = file_menu
+        queue_menu = menus.addMenu("&Queue")
+        queue_menu.addActions([self.act_pause_all, self.act_retry_now])
+        queue_menu.addSeparator()
+        queue_menu.addActions(
+            [
+                self.act_retry_failed,
+                self.act_upload_anyway,
+                self.act_pause_selected,
+                self.act_resume_selected,
+                self.act_remove,
+            ]
+        )
+        queue_menu.addSeparator()
+        queue_menu.addActions([self.act_cancel, self.act_clear])
+        self.queue_menu = queue_menu
+        self.view_menu = menus.addMenu("&View")
+        self.account_menu = menus.addMenu("&Account")
+        self.account_menu.addAction(self.act_sign_in)
+        self.help_menu = menus.addMenu("&Help")
 
     # -- the queue file and the account ----------------------------------------------------
 
@@ -411,6 +621,10 @@ class MainWindow(QMainWindow):
 
         run_in_pool(function, self, finished, pool=self._commands)
 
+    def wait_for_commands(self, timeout_ms: int = COMMAND_STOP_TIMEOUT_MS) -> bool:
+        """Block until queue commands given so far ran (tests; quitting)."""
+        return self._commands.waitForDone(timeout_ms)
+
     def _refresh_items(self, engine: UploadEngine, item_ids: Sequence[int]) -> None:
         """On the command thread: post the rows as they are now (commands that emit none)."""
         generation = self._generation
@@ -438,6 +652,113 @@ class MainWindow(QMainWindow):
         self.model.remove_ids(ids)  # at once; the queue file follows on the command thread
         self._command(lambda: engine.remove(ids))
 
+    def selected_rows(self) -> list[PhotoRow]:
+        """The selected tiles' rows, oldest first."""
+        rows = [index.data(PhotoRole.ROW) for index in self.grid.selectionModel().selectedIndexes()]
+        return sorted((r for r in rows if isinstance(r, PhotoRow)), key=lambda r: r.item_id)
+
+    def _selected_or_all(self, *states: UploadState) -> list[int]:
+        """Selected rows in these states; every row in them when none of those is selected."""
+        selected = [row.item_id for row in self.selected_rows() if row.state in states]
+        return selected or self.model.ids_in_state(*states)
+
+    def retry_failed(self) -> None:
+        """Failed and cancelled files (the selected ones, else all) go back in the queue."""
+        engine = self.engine
+        ids = self._selected_or_all(UploadState.FAILED, UploadState.CANCELLED)
+        if engine is None or not ids:
+            self.statusBar().showMessage("No failed files to retry.", 5000)
+            return
+
+        def retry() -> int:
+            count = engine.retry(ids)
+            self._refresh_items(engine, ids)  # store.retry itself reports no row changes
+            return count
+
+        self._command(retry)
+
+    def upload_anyway(self) -> None:
+        """Send files held for review (the selected ones, else all), once the user confirms."""
+        engine = self.engine
+        rows = [r for r in self.selected_rows() if r.state is UploadState.HELD]
+        if not rows:
+            rows = [r for r in self.model.rows if r.state is UploadState.HELD]
+        if engine is None or not rows:
+            self.statusBar().showMessage("No photos are held for review.", 5000)
+            return
+        count = len(rows)
+        names = ", ".join(row.path.name for row in rows[:3]) + (" …" if count > 3 else "")
+        with_gps = sum(bool(r.inspection and r.inspection.has_gps) for r in rows)
+        informative = (
+            "Nothing proves these are stitched 360° photos; they will be sent as they are. "
+            "Uploads are published."
+        )
+        if with_gps:
+            informative += f" {with_gps} of them carry a GPS position, which is published too."
+        if not confirm.ask(
+            self,
+            title="Upload photos held for review?",
+            text=f"Upload {count} photo{'s' if count != 1 else ''} held for review ({names})?",
+            informative=informative,
+            confirm="Upload Anyway",
+        ):
+            return
+        ids = [row.item_id for row in rows]
+
+        def approve() -> None:
+            for item_id in ids:
+                engine.approve(item_id)
+
+        self._command(approve)
+
+    def pause_selected(self) -> None:
+        engine = self.engine
+        ids = [r.item_id for r in self.selected_rows() if r.state in _PAUSABLE]
+        if engine is not None and ids:
+            self._command(lambda: [engine.pause(i) for i in ids])
+
+    def resume_selected(self) -> None:
+        engine = self.engine
+        ids = [r.item_id for r in self.selected_rows() if r.state is UploadState.PAUSED]
+        if engine is not None and ids:
+            self._command(lambda: [engine.resume(i) for i in ids])
+
+    def remove_selected(self) -> None:
+        """Take the selected files off the queue (a file being sent stops)."""
+        self.remove_items([row.item_id for row in self.selected_rows()])
+
+    def edit_fields(self, item_id: int, fields: dict[str, str]) -> None:
+        """Per-photo form values, before the photo is sent."""
+        engine = self.engine
+        if engine is None:
+            return
+
+        def saved(ok: bool) -> None:
+            message = "Saved." if ok else "Too late: that photo is being sent or was sent."
+            self.statusBar().showMessage(message, 5000)
+
+        self._command(lambda: engine.set_fields(item_id, fields), saved)
+
+    def toggle_pause_all(self) -> None:
+        if self.queue_status.status is QueueStatus.PAUSED:
+            self.resume_all()
+        else:
+            self.pause_all()
+
+    def pause_all(self) -> None:
+        """Stop sending; uploads in flight start over on resume (nothing is lost)."""
+        if self.engine is not None:
+            self.engine.pause_all()
+
+    def resume_all(self) -> None:
+        if self.engine is not None:
+            self.engine.resume_all()
+
+    def retry_now(self) -> None:
+        """While waiting for the server: try it again at once."""
+        if self.engine is not None:
+            self.engine.retry_now()
+
     def pending_uploads(self) -> int:
         """Checked files waiting to be sent (for tests and the summary)."""
         return len(self.model.ids_in_state(UploadState.QUEUED, UploadState.UPLOADING))
@@ -445,7 +766,7 @@ class MainWindow(QMainWindow):
     # -- engine events ---------------------------------------------------------------------
 
     def _events_ready(self) -> None:
-        if not self._drain_timer.isActive():
+        if self.worker_stopped is None and not self._drain_timer.isActive():
             self._drain_timer.start()
 
     def _drain_events(self) -> None:
@@ -480,6 +801,7 @@ class MainWindow(QMainWindow):
         if self._queue_busy and event.status is not QueueStatus.STOPPED:
             # This window runs the queue now: catch up with what the other process did.
             self._queue_busy = ""
+            self.banner.show_busy(self._store_problem)
             if self.engine is not None:
                 for row in self.model.reset_items(self.engine.items()):
                     self._request_details(row)
@@ -490,12 +812,17 @@ class MainWindow(QMainWindow):
             QueueStatus.PAUSED: "paused",
         }.get(event.status, "")
         self.model.set_waiting(waiting)
+        self.banner.show_status(event)
+        paused = event.status is QueueStatus.PAUSED
+        self.act_pause_all.setText("Resume &All" if paused else "&Pause All")
+        self.pause_button.setText("Resume All" if paused else "Pause All")
+        self.act_retry_now.setEnabled(event.status is QueueStatus.WAITING_FOR_SERVER)
         if event.status is QueueStatus.SIGN_IN_NEEDED and self.session is not None:
             self._session_ended(event.reason)
 
     def _on_queue_busy(self, message: str) -> None:
         self._queue_busy = message
-        self.statusBar().showMessage(message, 10_000)
+        self.banner.show_busy(message)
 
     def _request_details(self, row: PhotoRow) -> None:
         """Thumbnail for a new row; its inspection too when it was checked in an earlier run."""
@@ -559,9 +886,59 @@ class MainWindow(QMainWindow):
         self.account_label.setText(text)
         self.sign_in_button.setVisible(self.session is None)
 
-    def _update_summary(self, *_: QModelIndex | int) -> None:
+    def _update_summary(self, *_: object) -> None:
         self.summary_label.setText(self.model.summary())
+        counts = self.model.counts()
+        for position in range(self.filter_box.count()):
+            choice = StatusFilter(self.filter_box.itemData(position))
+            n = (
+                len(self.model.rows)
+                if choice is StatusFilter.ALL
+                else sum(counts[state] for state in choice.states)
+            )
+            self.filter_box.setItemText(position, f"{choice.value} ({n})")
+        self.transfer = self.meter.update(self.model.rows)
+        text = self.transfer.describe()
+        self.progress_label.setText(text)
+        self.progress_label.setVisible(self.transfer.active)
+        self.progress_bar.setVisible(self.transfer.active)
+        self.progress_bar.setValue(round(self.transfer.fraction * 1000))
+        self._update_actions()
         self.grid.viewport().update()
+
+    def _filter_changed(self, position: int) -> None:
+        value = self.filter_box.itemData(position)
+        if value:
+            self.filter_model.set_status_filter(StatusFilter(value))
+
+    def set_status_filter(self, choice: StatusFilter) -> None:
+        self.filter_box.setCurrentIndex(self.filter_box.findData(choice))
+
+    def _selection_changed(self, *_: object) -> None:
+        self.details.show_rows(self.selected_rows())
+        self._update_actions()
+
+    def _selected_rows_changed(self, *_: object) -> None:
+        if self.grid.selectionModel().hasSelection():
+            self.details.show_rows(self.selected_rows())
+
+    def _update_actions(self) -> None:
+        selected = self.selected_rows()
+        states = {row.state for row in selected}
+        counts = self.model.counts()
+        retryable = (UploadState.FAILED, UploadState.CANCELLED)
+        can_retry = any(s in states for s in retryable) or (
+            not selected and any(counts[s] for s in retryable)
+        )
+        can_approve = UploadState.HELD in states or (not selected and counts[UploadState.HELD])
+        self.act_retry_failed.setEnabled(bool(can_retry))
+        self.retry_button.setEnabled(bool(can_retry))
+        self.act_upload_anyway.setEnabled(bool(can_approve))
+        self.upload_anyway_button.setEnabled(bool(can_approve))
+        self.act_remove.setEnabled(bool(selected))
+        self.remove_button.setEnabled(bool(selected))
+        self.act_pause_selected.setEnabled(any(s in _PAUSABLE for s in states))
+        self.act_resume_selected.setEnabled(UploadState.PAUSED in states)
 
     # -- quitting --------------------------------------------------------------------------
 
@@ -570,13 +947,15 @@ class MainWindow(QMainWindow):
         if self.worker_stopped is not None:
             return self.worker_stopped
         thread = self.upload_thread
+        # Commands first: they write to the queue and report through the worker.
+        self._commands.clear()
+        commands_done = self._commands.waitForDone(COMMAND_STOP_TIMEOUT_MS)
         self.worker.stop()
         stopped = thread.wait(timeout_ms)
         if not stopped:
             log.error("the upload worker did not stop within %d ms", timeout_ms)
             _abandoned_threads.append((thread, self.worker))
-        self._commands.clear()
-        commands_done = self._commands.waitForDone(COMMAND_STOP_TIMEOUT_MS)
+        self._drain_timer.stop()
         self.thumbnails.shutdown()
         if stopped and commands_done:
             self.store.close()

@@ -28,6 +28,22 @@ VERDICT_LABELS = {
     "rejected": ("Rejected", QColor("#c53030")),
 }
 CHECKING = ("Checking…", QColor("#718096"))
+NOT_CHECKED = ("Not checked", QColor("#718096"))
+
+# Each upload state's badge, drawn over the thumbnail's corner: its own background, so it
+# reads the same in light and dark themes.
+STATE_BADGES = {
+    UploadState.CHECKING: ("Checking", QColor("#718096")),
+    UploadState.QUEUED: ("Queued", QColor("#2b6cb0")),
+    UploadState.UPLOADING: ("Uploading", QColor("#3182ce")),
+    UploadState.UPLOADED: ("✓ Uploaded", QColor("#2f855a")),
+    UploadState.FAILED: ("✗ Failed", QColor("#c53030")),
+    UploadState.SKIPPED: ("Duplicate", QColor("#4a5568")),
+    UploadState.HELD: ("Held", QColor("#6b46c1")),
+    UploadState.PAUSED: ("Paused", QColor("#b7791f")),
+    UploadState.REJECTED: ("Not sent", QColor("#9b2c2c")),
+    UploadState.CANCELLED: ("Cancelled", QColor("#4a5568")),
+}
 
 STATE_TEXT = {
     UploadState.CHECKING: "",
@@ -35,7 +51,9 @@ STATE_TEXT = {
     UploadState.UPLOADING: "Uploading",
     UploadState.UPLOADED: "✓ Uploaded",
     UploadState.FAILED: "✗ Failed",
+    UploadState.SKIPPED: "Skipped: duplicate",
     UploadState.HELD: "Held: not uploaded until confirmed",
+    UploadState.PAUSED: "Paused",
     UploadState.REJECTED: "Not uploaded",
     UploadState.CANCELLED: "Cancelled",
 }
@@ -43,15 +61,32 @@ STATE_COLORS = {
     UploadState.UPLOADED: QColor("#2f855a"),
     UploadState.FAILED: QColor("#c53030"),
 }
+_REASON_SHOWN = {UploadState.QUEUED, UploadState.FAILED, UploadState.CHECKING, UploadState.PAUSED}
+
+
+def state_badge(row: PhotoRow) -> tuple[str, QColor]:
+    label, color = STATE_BADGES[row.state]
+    if row.state is UploadState.UPLOADING:
+        label = f"↑ {row.progress}%"
+    return label, color
 
 
 def state_line(row: PhotoRow) -> str:
     text = STATE_TEXT[row.state]
     if row.state is UploadState.UPLOADED and row.photo_id is not None:
         text += f" (photo {row.photo_id})"
-    elif row.reason and row.state in {UploadState.QUEUED, UploadState.FAILED}:
-        text += f": {row.reason}"
+    elif row.state is UploadState.SKIPPED and row.reason:
+        text = f"Skipped: {row.reason}"
+    elif row.reason and row.state in _REASON_SHOWN:
+        text = f"{text}: {row.reason}" if text else row.reason
     return text
+
+
+def readable(color: QColor, palette: QPalette) -> QColor:
+    """A status colour as text on the view's background: lighter on a dark theme."""
+    if palette.color(QPalette.ColorRole.Base).lightness() < 128:
+        return color.lighter(170)
+    return color
 
 
 def camera_line(row: PhotoRow) -> str:
@@ -124,6 +159,7 @@ class TileDelegate(QStyledItemDelegate):
         inner = tile.adjusted(PADDING, PADDING, -PADDING, -PADDING)
         thumb_rect = QRect(inner.left(), inner.top(), inner.width(), THUMB_HEIGHT)
         self._paint_thumbnail(painter, thumb_rect, row.thumbnail, palette)
+        self._paint_state_badge(painter, thumb_rect, row, option.font)
 
         font = QFont(option.font)
         line = QFontMetrics(font).height() + 4
@@ -178,13 +214,36 @@ class TileDelegate(QStyledItemDelegate):
         painter.drawImage(target, image)
 
     @staticmethod
+    def _paint_pill(painter: QPainter, rect: QRect, label: str, color: QColor, font: QFont) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(QRectF(rect), 4, 4)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))  # on the badge's own saturated colour
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+
+    @classmethod
+    def _paint_state_badge(
+        cls, painter: QPainter, thumb: QRect, row: PhotoRow, font: QFont
+    ) -> None:
+        label, color = state_badge(row)
+        small = QFont(font)
+        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        small.setBold(True)
+        metrics = QFontMetrics(small)
+        width = metrics.horizontalAdvance(label) + 12
+        height = metrics.height() + 4
+        badge = QRect(thumb.right() - width - 4, thumb.top() + 4, width, height)
+        cls._paint_pill(painter, badge, label, color, small)
+
+    @staticmethod
     def _paint_verdict(
         painter: QPainter, rect: QRect, row: PhotoRow, font: QFont, text_color: QColor
     ) -> None:
-        if row.inspection is None:
-            label, color = CHECKING
+        if row.verdict in VERDICT_LABELS:
+            label, color = VERDICT_LABELS[row.verdict]
         else:
-            label, color = VERDICT_LABELS.get(row.inspection.verdict.value, CHECKING)
+            label, color = CHECKING if row.state is UploadState.CHECKING else NOT_CHECKED
         small = QFont(font)
         small.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
         small.setBold(True)
@@ -232,7 +291,8 @@ class TileDelegate(QStyledItemDelegate):
             painter.setPen(text_color)
             painter.drawText(bar, Qt.AlignmentFlag.AlignCenter, f"Uploading {row.progress}%")
             return
-        painter.setPen(STATE_COLORS.get(row.state, text_color))
+        color = STATE_COLORS.get(row.state)
+        painter.setPen(readable(color, palette) if color is not None else text_color)
         text = QFontMetrics(font).elidedText(
             state_line(row), Qt.TextElideMode.ElideRight, rect.width()
         )

@@ -106,6 +106,7 @@ class UploadWorker(QObject):
         self._buffer_lock = threading.Lock()
         self._buffer = EventBatch()
         self._notified = False
+        self._closed = False  # run() returned: the QObject may be deleted, emit nothing
 
     # -- called from the GUI thread --------------------------------------------------------
 
@@ -181,19 +182,24 @@ class UploadWorker(QObject):
 
     def _post(self, generation: int, event: WorkerEvent) -> None:
         with self._buffer_lock:
+            if self._closed:
+                return
             self._buffer.events.append((generation, event))
             notify = not self._notified
             self._notified = True
-        if notify:
-            self.eventsReady.emit()
+            if notify:
+                # Under the lock, so run() cannot finish (and the object go) in between.
+                self.eventsReady.emit()
 
     def _post_progress(self, generation: int, item_id: int, sent: int, total: int) -> None:
         with self._buffer_lock:
+            if self._closed:
+                return
             self._buffer.progress[(generation, item_id)] = (sent, total)
             notify = not self._notified
             self._notified = True
-        if notify:
-            self.eventsReady.emit()
+            if notify:
+                self.eventsReady.emit()
 
     # -- the worker thread -----------------------------------------------------------------
 
@@ -238,6 +244,10 @@ class UploadWorker(QObject):
                 self._pause_while_current(engine, ERROR_RETRY_SECONDS)
         finally:
             log.debug("upload worker stopped")
+            with self._buffer_lock:
+                # A queue command still running (adding files) may report later: dropped,
+                # since finished→deleteLater ends this object.
+                self._closed = True
             self.finished.emit()
 
 
