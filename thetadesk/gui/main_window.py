@@ -52,6 +52,7 @@ from thetadesk.gui.background import Outcome, run_in_pool
 from thetadesk.gui.banner import QueueBanner
 from thetadesk.gui.details_panel import DetailsPanel
 from thetadesk.gui.drop_urls import read_mime
+from thetadesk.gui.library import LibraryView
 from thetadesk.gui.login_dialog import Session
 from thetadesk.gui.photo_grid import PhotoGrid
 from thetadesk.gui.photo_model import (
@@ -275,6 +276,18 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+K",
             tip="Take uploaded, duplicate, cancelled and rejected files off the list",
         )
+        self.act_show_queue = self._action(
+            "Upload &Queue", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1"
+        )
+        self.act_show_library = self._action(
+            "&Library", self.show_library, "Ctrl+2", tip="The photos already on the server"
+        )
+        self.act_refresh_library = self._action(
+            "&Refresh Library",
+            self.refresh_library,
+            Key.Refresh,
+            tip="List the photos on the server again",
+        )
         self.act_sign_in = self._action("Sign &In…", lambda: self.sign_in())
         self.act_quit = self._action("&Quit", self.close, Key.Quit)
 
@@ -356,6 +369,10 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.addTab(queue_page, "Upload &queue")
+        self.library = LibraryView(self)
+        self.library.signInNeeded.connect(self._library_sign_in_needed)
+        self.tabs.addTab(self.library, "&Library")
+        self.tabs.currentChanged.connect(self._tab_changed)
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -402,6 +419,9 @@ class MainWindow(QMainWindow):
         queue_menu.addActions([self.act_cancel, self.act_clear])
         self.queue_menu = queue_menu
         self.view_menu = menus.addMenu("&View")
+        self.view_menu.addActions(
+            [self.act_show_queue, self.act_show_library, self.act_refresh_library]
+        )
         self.account_menu = menus.addMenu("&Account")
         self.account_menu.addAction(self.act_sign_in)
         self.help_menu = menus.addMenu("&Help")
@@ -759,6 +779,22 @@ class MainWindow(QMainWindow):
         if self.engine is not None:
             self.engine.retry_now()
 
+    def show_library(self) -> None:
+        self.tabs.setCurrentWidget(self.library)
+
+    def refresh_library(self) -> None:
+        self.show_library()
+        self.library.refresh()
+
+    def _tab_changed(self, position: int) -> None:
+        if self.tabs.widget(position) is self.library and not self.library.ever_loaded:
+            if not self.library.loading:
+                self.library.refresh()
+
+    def _library_sign_in_needed(self, message: str) -> None:
+        if self.session is not None:
+            self._session_ended(message)
+
     def pending_uploads(self) -> int:
         """Checked files waiting to be sent (for tests and the summary)."""
         return len(self.model.ids_in_state(UploadState.QUEUED, UploadState.UPLOADING))
@@ -779,11 +815,13 @@ class MainWindow(QMainWindow):
                 self._request_details(row)
             items.clear()
 
+        uploaded = False
         for event_generation, event in batch.events:
             if event_generation != generation:
                 continue  # from the engine of an account no longer shown
             if isinstance(event, ItemChanged):
                 items.append(event.item)
+                uploaded = uploaded or event.item.state is ItemState.UPLOADED
                 continue
             apply_items()
             if isinstance(event, Inspected):
@@ -793,6 +831,8 @@ class MainWindow(QMainWindow):
             elif isinstance(event, QueueBusyNotice):
                 self._on_queue_busy(event.message)
         apply_items()
+        if uploaded:
+            self.library.refresh_soon()  # uploads appear in the Library as they finish
         for (event_generation, item_id), (sent, total) in batch.progress.items():
             if event_generation == generation:
                 self.model.set_progress(item_id, sent, total)
@@ -878,6 +918,7 @@ class MainWindow(QMainWindow):
         self._use_session(session)
 
     def _update_account(self) -> None:
+        self.library.set_client(self.session.client if self.session is not None else None)
         if self.session is not None:
             who, where = html.escape(self.session.username), html.escape(self.session.server_url)
             text = f"Signed in as <b>{who}</b> on {where}"
@@ -957,6 +998,7 @@ class MainWindow(QMainWindow):
             _abandoned_threads.append((thread, self.worker))
         self._drain_timer.stop()
         self.thumbnails.shutdown()
+        self.library.shutdown()
         if stopped and commands_done:
             self.store.close()
         self.worker_stopped = stopped
