@@ -50,7 +50,7 @@ from thetadesk.core.engine import (
     StatusChanged,
     UploadEngine,
 )
-from thetadesk.core.errors import ApiError, BadAnswer
+from thetadesk.core.errors import ApiError, BadAnswer, SignInRequired
 from thetadesk.core.queue_store import ItemState, QueueItem, QueueStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -671,3 +671,17 @@ def test_a_401_to_every_refresh_pauses_for_sign_in_without_looping(proxy, server
     assert "3 of 3 files uploaded" in again.stdout
     assert_each_once(server, tokens, cli_batch.files)
     cli_batch.assert_untouched()
+
+
+def test_a_refresh_answer_without_an_access_token_asks_for_sign_in_once(proxy, tokens):
+    """A 200 to the refresh that carries no token: retrying the same refresh cannot help."""
+    client = client_for(proxy, tokens)
+    token_refused = refused()[1]
+    empty_refresh = Rule(path=REFRESH, method="POST", do="edit", edit=without("access"))
+    with proxy.rules(empty_refresh, token_refused):
+        with pytest.raises(SignInRequired, match="renewing the session has no access token"):
+            client.check_session()
+        with pytest.raises(SignInRequired):  # the session has ended: no second refresh
+            client.check_session()
+    assert proxy.count("POST", REFRESH) == 1
+    assert not client.tokens.signed_in
