@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("THETADESK_VENV", ROOT / ".venv"))
-SECTIONS = ("check", "upload")  # more sections follow
+SECTIONS = ("check", "grid", "upload", "memory", "startup")
 
 
 def _in_venv() -> bool:
