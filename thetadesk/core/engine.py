@@ -135,6 +135,8 @@ class EngineSettings:
     max_mid_body_resets: int = 3
     """Connection resets in the middle of one file's body before it counts as too large."""
     backoff: Backoff = field(default_factory=Backoff)
+    reject_needs_review: bool = False
+    """needs_review files fail at once instead of waiting, held, for "upload anyway"."""
 
     def __post_init__(self) -> None:
         if self.parallel < 1:
@@ -718,8 +720,11 @@ class UploadEngine:
         reason = "; ".join(inspection.reasons)
         if verdict.uploadable or (verdict is Verdict.NEEDS_REVIEW and item.allow_review):
             state = ItemState.READY
-        elif verdict is Verdict.NEEDS_REVIEW:
+        elif verdict is Verdict.NEEDS_REVIEW and not self.settings.reject_needs_review:
             state = ItemState.HELD
+        elif verdict is Verdict.NEEDS_REVIEW:
+            state = ItemState.FAILED  # the user chose never to send these
+            reason = f"needs review, not sent (your settings reject these): {reason}"
         else:
             state = ItemState.FAILED  # rejected: retrying the same bytes cannot help
         derived = {
