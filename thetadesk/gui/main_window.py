@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -47,7 +48,7 @@ from thetadesk.core.inspection import Inspection, inspect_file
 from thetadesk.core.paths import AppPaths
 from thetadesk.core.queue_store import AddOutcome, ItemState, QueueItem, QueueStore, QueueStoreError
 from thetadesk.core.scan import find_photos
-from thetadesk.gui import confirm, login_dialog
+from thetadesk.gui import confirm, login_dialog, settings_dialog
 from thetadesk.gui.background import Outcome, run_in_pool
 from thetadesk.gui.banner import QueueBanner
 from thetadesk.gui.details_panel import DetailsPanel
@@ -99,6 +100,10 @@ _abandoned_threads: list[object] = []
 def local_paths(mime: QMimeData) -> list[Path]:
     """Local files and folders among dropped URLs (drop_urls says what is left out, and why)."""
     return list(read_mime(mime).paths)
+
+
+def _same_server(a: str, b: str) -> bool:
+    return a.strip().rstrip("/").lower() == b.strip().rstrip("/").lower()
 
 
 def _account_client(server_url: str) -> Image360Client:
@@ -289,6 +294,12 @@ class MainWindow(QMainWindow):
             tip="List the photos on the server again",
         )
         self.act_sign_in = self._action("Sign &In…", lambda: self.sign_in())
+        self.act_sign_out = self._action(
+            "Sign &Out", self.sign_out, tip="Forget this session and its keychain entry"
+        )
+        self.act_settings = self._action("&Settings…", self.open_settings, "Ctrl+,")
+        if not QKeySequence(Key.Preferences).isEmpty():  # macOS: Cmd+, as well
+            self.act_settings.setShortcuts([QKeySequence(Key.Preferences), "Ctrl+,"])
         self.act_quit = self._action("&Quit", self.close, Key.Quit)
 
     def _build_ui(self) -> None:
@@ -401,6 +412,8 @@ class MainWindow(QMainWindow):
         file_menu = menus.addMenu("&File")
         file_menu.addActions([self.act_add_photos, self.act_add_folder])
         file_menu.addSeparator()
+        file_menu.addAction(self.act_settings)
+        file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         self.file_menu = file_menu
         queue_menu = menus.addMenu("&Queue")
@@ -423,7 +436,7 @@ class MainWindow(QMainWindow):
             [self.act_show_queue, self.act_show_library, self.act_refresh_library]
         )
         self.account_menu = menus.addMenu("&Account")
-        self.account_menu.addAction(self.act_sign_in)
+        self.account_menu.addActions([self.act_sign_in, self.act_sign_out])
         self.help_menu = menus.addMenu("&Help")
 
     # -- the queue file and the account ----------------------------------------------------
@@ -438,9 +451,10 @@ class MainWindow(QMainWindow):
             return QueueStore(":memory:")
 
     def _engine_settings(self) -> EngineSettings:
-        if self._engine_settings_override is not None:
-            return self._engine_settings_override
-        return EngineSettings(parallel=self.app_settings.parallel_uploads)
+        settings = self._engine_settings_override or EngineSettings(
+            parallel=self.app_settings.parallel_uploads
+        )
+        return replace(settings, reject_needs_review=self.app_settings.reject_needs_review)
 
     @property
     def account(self) -> tuple[str, str]:
@@ -917,8 +931,65 @@ class MainWindow(QMainWindow):
             return
         self._use_session(session)
 
+    # -- settings and signing out ----------------------------------------------------------
+
+    def open_settings(self) -> None:
+        session = self.session
+        who = f"{session.username} on {session.server_url.rstrip('/')}" if session else ""
+        choice = settings_dialog.ask(
+            self, self.app_settings, signed_in_as=who, keychain_note=self.credentials.problem
+        )
+        if choice is None:
+            return
+        self.apply_settings(choice.settings)
+        if choice.sign_out:
+            self.sign_out()
+
+    def apply_settings(self, new: AppSettings) -> None:
+        """Keep and use new settings (batch defaults apply to files added from now on)."""
+        old = self.app_settings
+        self.app_settings = new
+        self.settings_store.save(new)
+        session = self.session
+        if session is not None and new.remember_me != session.remember:
+            session = Session(session.client, session.username, remember=new.remember_me)
+            self._remember(session.client, session)
+            self.session = session
+        server, username = self.account
+        if not _same_server(new.server_url, server):
+            self._change_server(new.server_url, username or new.username)
+        elif (new.parallel_uploads, new.needs_review) != (old.parallel_uploads, old.needs_review):
+            if self.client is not None:
+                self._switch_account(self.client, username)  # the engine starts again
+
+    def _change_server(self, server_url: str, username: str) -> None:
+        """Another server: its queue is shown, and signing in there is asked for."""
+        self.session = None
+        client = _account_client(server_url)
+        if not (username and self._resume_saved_session(client, username)):
+            self._switch_account(client, username)
+            self._update_account()
+            QTimer.singleShot(0, self, lambda: self.sign_in())
+
+    def sign_out(self) -> None:
+        """Forget the session and its keychain entry; queued files wait for a sign-in."""
+        session = self.session
+        if session is None:
+            return
+        self.session = None
+        self.credentials.delete(session.client.base_url, session.username)
+        session.client.tokens.set_listener(None)
+        session.client.sign_out()
+        log.info("signed out of %s as %s", session.server_url, session.username)
+        if self.client is not None:
+            # A fresh engine on the token-less client: uploads stop and wait at once.
+            self._switch_account(self.client, self.account[1])
+        self._update_account()
+        self.statusBar().showMessage("Signed out. Queued photos wait until you sign in.", 8000)
+
     def _update_account(self) -> None:
         self.library.set_client(self.session.client if self.session is not None else None)
+        self.act_sign_out.setEnabled(self.session is not None)
         if self.session is not None:
             who, where = html.escape(self.session.username), html.escape(self.session.server_url)
             text = f"Signed in as <b>{who}</b> on {where}"

@@ -73,7 +73,11 @@ _STATE_FOR_ITEM = {
 
 
 def display_state(item: QueueItem) -> UploadState:
-    if item.state is ItemState.FAILED and item.verdict == "rejected":
+    if item.state is ItemState.FAILED and (
+        item.verdict == "rejected"
+        # needs_review refused by the settings (it was never approved)
+        or (item.verdict == "needs_review" and not item.allow_review)
+    ):
         return UploadState.REJECTED
     return _STATE_FOR_ITEM[item.state]
 
