@@ -9,12 +9,14 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.gui.helpers import copied_a_while_ago  # noqa: E402
+from tests.gui.helpers import DEMO_PASSWORD, DEMO_USER, copied_a_while_ago  # noqa: E402
+from tests.support.live_server import LiveServer, start_server  # noqa: E402
 from tests.support.theta_fixtures import (  # noqa: E402
     make_dualfisheye,
     make_plain_jpeg,
     make_theta_jpeg,
 )
+from thetadesk.core.api import Image360Client  # noqa: E402
 from thetadesk.gui.login_dialog import Session  # noqa: E402
 from thetadesk.gui.main_window import MainWindow  # noqa: E402
 
@@ -35,10 +37,25 @@ def _app_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "app-data"
 
 
+@pytest.fixture(scope="session")
+def gui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with start_server(tmp_path_factory.mktemp("image360-gui") / "data") as server:
+        yield server
+
+
 @pytest.fixture
-def server(server_factory):
-    """A fresh server per test, so photo lists start empty."""
-    return server_factory()
+def server(gui_server: LiveServer) -> LiveServer:
+    """The GUI tests' server, with the demo account's photo list emptied first.
+
+    As good as a fresh server for these tests (each has its own queue file, and signs in
+    afresh), without starting one per test: that takes seconds on a busy 2-core machine.
+    Tests that need other server settings use server_factory.
+    """
+    client = Image360Client(gui_server.url)
+    client.sign_in(DEMO_USER, DEMO_PASSWORD)
+    for photo in client.list_photos():
+        client.delete_photo(photo["id"])
+    return gui_server
 
 
 @pytest.fixture
