@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QIcon,
     QImage,
     QKeySequence,
 )
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStyle,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -211,6 +213,7 @@ class MainWindow(QMainWindow):
         self._update_summary()
         if self._store_problem:
             self.banner.show_busy(self._store_problem)
+        self._restore_window_state()
 
     # -- building the window ---------------------------------------------------------------
 
@@ -273,7 +276,10 @@ class MainWindow(QMainWindow):
             tip="Take the selected files off the queue (the files stay where they are)",
         )
         self.act_cancel = self._action(
-            "&Cancel Uploads", self.cancel_uploads, tip="Cancel every file not sent yet"
+            "&Cancel Uploads",
+            self.cancel_uploads,
+            "Ctrl+Shift+X",
+            tip="Cancel every file not sent yet",
         )
         self.act_clear = self._action(
             "Clear &Finished",
@@ -301,18 +307,47 @@ class MainWindow(QMainWindow):
         if not QKeySequence(Key.Preferences).isEmpty():  # macOS: Cmd+, as well
             self.act_settings.setShortcuts([QKeySequence(Key.Preferences), "Ctrl+,"])
         self.act_quit = self._action("&Quit", self.close, Key.Quit)
+        self._set_icons()
+
+    def _set_icons(self) -> None:
+        """Icons from the desktop theme, else Qt's own set: drawn from vector or multi-size
+        sources at the screen's pixel ratio, so they stay crisp on high-DPI screens."""
+        pixmaps = QStyle.StandardPixmap
+        for action, theme, fallback in (
+            (self.act_add_photos, "document-open", pixmaps.SP_DialogOpenButton),
+            (self.act_add_folder, "folder-open", pixmaps.SP_DirOpenIcon),
+            (self.act_pause_all, "media-playback-pause", pixmaps.SP_MediaPause),
+            (self.act_retry_now, "view-refresh", pixmaps.SP_BrowserReload),
+            (self.act_retry_failed, "edit-redo", pixmaps.SP_BrowserReload),
+            (self.act_upload_anyway, "go-up", pixmaps.SP_ArrowUp),
+            (self.act_remove, "list-remove", pixmaps.SP_DialogDiscardButton),
+            (self.act_cancel, "process-stop", pixmaps.SP_BrowserStop),
+            (self.act_clear, "edit-clear", pixmaps.SP_DialogResetButton),
+            (self.act_refresh_library, "view-refresh", pixmaps.SP_BrowserReload),
+            (self.act_settings, "preferences-system", pixmaps.SP_FileDialogDetailedView),
+        ):
+            icon = QIcon.fromTheme(theme)
+            action.setIcon(icon if not icon.isNull() else self.style().standardIcon(fallback))
 
     def _build_ui(self) -> None:
-        self.add_button = QPushButton("Add Photos…")
+        self.add_button = QPushButton(self.act_add_photos.icon(), "Add Photos…")
         self.add_button.clicked.connect(self.act_add_photos.trigger)
-        self.add_folder_button = QPushButton("Add Folder…")
+        self.add_folder_button = QPushButton(self.act_add_folder.icon(), "Add Folder…")
         self.add_folder_button.clicked.connect(self.act_add_folder.trigger)
-        self.pause_button = QPushButton("Pause All")
+        self.pause_button = QPushButton(self.act_pause_all.icon(), "Pause All")
         self.pause_button.clicked.connect(self.act_pause_all.trigger)
-        self.cancel_button = QPushButton("Cancel Uploads")
+        self.cancel_button = QPushButton(self.act_cancel.icon(), "Cancel Uploads")
         self.cancel_button.clicked.connect(self.act_cancel.trigger)
-        self.clear_button = QPushButton("Clear Finished")
+        self.clear_button = QPushButton(self.act_clear.icon(), "Clear Finished")
         self.clear_button.clicked.connect(self.act_clear.trigger)
+        for action, button in (
+            (self.act_add_photos, self.add_button),
+            (self.act_add_folder, self.add_folder_button),
+            (self.act_pause_all, self.pause_button),
+            (self.act_cancel, self.cancel_button),
+            (self.act_clear, self.clear_button),
+        ):
+            button.setToolTip(action.toolTip())
         self.account_label = QLabel()
         self.account_label.setObjectName("accountLabel")
         self.sign_in_button = QPushButton("Sign In…")
@@ -1058,6 +1093,7 @@ class MainWindow(QMainWindow):
         """Stop the engine (a running upload stays queued) and wait for its thread, bounded."""
         if self.worker_stopped is not None:
             return self.worker_stopped
+        self._save_window_state()
         thread = self.upload_thread
         # Commands first: they write to the queue and report through the worker.
         self._commands.clear()
@@ -1074,6 +1110,21 @@ class MainWindow(QMainWindow):
             self.store.close()
         self.worker_stopped = stopped
         return stopped
+
+    def _restore_window_state(self) -> None:
+        """Size, position, splitter and tab as the user left them (the default size else)."""
+        store = self.settings_store
+        geometry = store.window_state("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = store.window_state("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def _save_window_state(self) -> None:
+        store = self.settings_store
+        store.save_window_state("geometry", self.saveGeometry())
+        store.save_window_state("splitter", self.splitter.saveState())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
