@@ -53,13 +53,14 @@ def file_urls(*paths: Path) -> QMimeData:
 
 def drop(window: MainWindow, mime: QMimeData) -> QDropEvent:
     """Deliver what a real drag delivers: enter (which must be accepted), then the drop."""
-    where = QPointF(window.rect().center())
+    # A QPoint for the drag events: PySide6 before 6.12 has no QPointF overload for them.
+    where = window.rect().center()
     actions = Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
     buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     enter = QDragEnterEvent(where, actions, mime, buttons, modifiers)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
-    event = QDropEvent(where, actions, mime, buttons, modifiers)
+    event = QDropEvent(QPointF(where), actions, mime, buttons, modifiers)
     QApplication.sendEvent(window, event)
     return event
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent
 from PySide6.QtWidgets import QApplication
 
@@ -82,7 +82,7 @@ def test_drag_enter_accepts_urls_as_a_copy_and_refuses_anything_else(make_window
     window = make_window(None)
     files = file_urls(theta_files["ok"])  # kept referenced: the event only points to it
     enter = QDragEnterEvent(
-        QPointF(5, 5),
+        QPoint(5, 5),
         Qt.DropAction.MoveAction | Qt.DropAction.CopyAction,
         files,
         Qt.MouseButton.LeftButton,
@@ -94,7 +94,7 @@ def test_drag_enter_accepts_urls_as_a_copy_and_refuses_anything_else(make_window
 
     # Over the tiles, the grid itself takes no drops: Qt hands the drag on to the window.
     over_grid = QDragEnterEvent(
-        QPointF(5, 5),
+        QPoint(5, 5),
         Qt.DropAction.CopyAction,
         files,
         Qt.MouseButton.LeftButton,
@@ -111,7 +111,7 @@ def test_drag_enter_accepts_urls_as_a_copy_and_refuses_anything_else(make_window
     # (test_drop_urls.py); plain text is refused.
     for mime, accepted in ((text_only, False), (remote, True)):
         enter = QDragEnterEvent(
-            QPointF(5, 5),
+            QPoint(5, 5),
             Qt.DropAction.CopyAction,
             mime,
             Qt.MouseButton.LeftButton,
