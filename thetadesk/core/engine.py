@@ -20,6 +20,7 @@ What it guarantees, and how:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import random
@@ -53,6 +54,7 @@ from thetadesk.core.runner_lock import RunnerLock
 log = logging.getLogger(__name__)
 
 _HASH_CHUNK = 1024 * 1024
+ENQUEUE_CHUNK = 64  # files added per queue transaction
 
 
 class QueueStatus(StrEnum):
@@ -251,16 +253,31 @@ class UploadEngine:
         """Add files (or bring back failed/cancelled/changed ones). `fields` are the user's
         form values (title, description, …); camera_model and date_taken come from the file
         unless given. `allow_review` sends needs_review files instead of holding them."""
-        results = [
-            self.store.add(
-                self.server, self.username, path, fields=fields, allow_review=allow_review
+        return self.enqueue_each(((path, fields) for path in paths), allow_review=allow_review)
+
+    def enqueue_each(
+        self,
+        entries: Iterable[tuple[str | os.PathLike[str], Mapping[str, str] | None]],
+        *,
+        allow_review: bool = False,
+    ) -> list[tuple[QueueItem, AddOutcome]]:
+        """`enqueue` with each file's own fields: (path, fields) pairs.
+
+        Files go in ENQUEUE_CHUNK at a time, one transaction and one wake-up of the workers
+        each, so a big drop neither waits for a transaction per file nor keeps taking the
+        workers' lock from them; each chunk's rows are reported before the next is added.
+        """
+        results: list[tuple[QueueItem, AddOutcome]] = []
+        pending = iter(entries)
+        while chunk := list(itertools.islice(pending, ENQUEUE_CHUNK)):
+            added = self.store.add_many(
+                self.server, self.username, chunk, allow_review=allow_review
             )
-            for path in paths
-        ]
-        for item, outcome in results:
-            if outcome is not AddOutcome.ALREADY:
-                self._emit(ItemChanged(item))
-        self._wake()
+            for item, outcome in added:
+                if outcome is not AddOutcome.ALREADY:
+                    self._emit(ItemChanged(item))
+            self._wake()
+            results += added
         return results
 
     def items(self) -> list[QueueItem]:

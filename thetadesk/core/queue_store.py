@@ -372,59 +372,84 @@ class QueueStore:
         allow_review: bool = False,
     ) -> tuple[QueueItem, AddOutcome]:
         """Queue a file, or bring back an existing row for it when that makes sense."""
-        key = encode_path(path)
-        now = time.time()
-        fields_json = json.dumps(dict(fields or {}), sort_keys=True)
+        return self.add_many(server, username, [(path, fields)], allow_review=allow_review)[0]
+
+    def add_many(
+        self,
+        server: str,
+        username: str,
+        entries: Iterable[tuple[str | os.PathLike[str] | bytes, Mapping[str, str] | None]],
+        *,
+        allow_review: bool = False,
+    ) -> list[tuple[QueueItem, AddOutcome]]:
+        """`add` for many (path, fields) pairs in one transaction."""
         # Not durable: adding sends nothing (a requeued row also forgets its hash, so it is
         # checked again before any send, which is durable).
         with self._transaction(durable=False) as conn:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM items WHERE server = ? AND username = ? AND path = ?",
-                (server, username, key),
-            ).fetchone()
-            if row is None:
-                cursor = conn.execute(
-                    "INSERT INTO items (server, username, path, state, fields, allow_review, "
-                    "added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        server,
-                        username,
-                        key,
-                        ItemState.QUEUED.value,
-                        fields_json,
-                        int(allow_review),
-                        now,
-                        now,
-                    ),
-                )
-                item = self._get(conn, int(cursor.lastrowid or 0))
-                assert item is not None
-                return item, AddOutcome.ADDED
-            item = _row_to_item(row)
-            outcome = AddOutcome.ALREADY
-            changes: dict[str, Any] = {}
-            if item.state in (ItemState.FAILED, ItemState.CANCELLED) or (
-                item.state in (ItemState.UPLOADED, ItemState.SKIPPED) and _changed_on_disk(item)
-            ):
-                changes = {
-                    "state": ItemState.QUEUED,
-                    "reason": "",
-                    "retryable": 0,
-                    "attempts": 0,
-                    "server_errors": 0,
-                    "fields": fields_json,
-                }
-                if item.state is not ItemState.CANCELLED or _changed_on_disk(item):
-                    changes.update(sha256=None, size=None, mtime_ns=None)
+            return [
+                self._add(conn, server, username, path, fields, allow_review)
+                for path, fields in entries
+            ]
+
+    def _add(
+        self,
+        conn: sqlite3.Connection,
+        server: str,
+        username: str,
+        path: str | os.PathLike[str] | bytes,
+        fields: Mapping[str, str] | None,
+        allow_review: bool,
+    ) -> tuple[QueueItem, AddOutcome]:
+        key = encode_path(path)
+        now = time.time()
+        fields_json = json.dumps(dict(fields or {}), sort_keys=True)
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE server = ? AND username = ? AND path = ?",
+            (server, username, key),
+        ).fetchone()
+        if row is None:
+            cursor = conn.execute(
+                "INSERT INTO items (server, username, path, state, fields, allow_review, "
+                "added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    server,
+                    username,
+                    key,
+                    ItemState.QUEUED.value,
+                    fields_json,
+                    int(allow_review),
+                    now,
+                    now,
+                ),
+            )
+            item = self._get(conn, int(cursor.lastrowid or 0))
+            assert item is not None
+            return item, AddOutcome.ADDED
+        item = _row_to_item(row)
+        outcome = AddOutcome.ALREADY
+        changes: dict[str, Any] = {}
+        if item.state in (ItemState.FAILED, ItemState.CANCELLED) or (
+            item.state in (ItemState.UPLOADED, ItemState.SKIPPED) and _changed_on_disk(item)
+        ):
+            changes = {
+                "state": ItemState.QUEUED,
+                "reason": "",
+                "retryable": 0,
+                "attempts": 0,
+                "server_errors": 0,
+                "fields": fields_json,
+            }
+            if item.state is not ItemState.CANCELLED or _changed_on_disk(item):
+                changes.update(sha256=None, size=None, mtime_ns=None)
+            outcome = AddOutcome.REQUEUED
+        if allow_review and not item.allow_review:
+            changes["allow_review"] = 1
+            if item.state is ItemState.HELD:
+                changes["state"] = ItemState.READY
                 outcome = AddOutcome.REQUEUED
-            if allow_review and not item.allow_review:
-                changes["allow_review"] = 1
-                if item.state is ItemState.HELD:
-                    changes["state"] = ItemState.READY
-                    outcome = AddOutcome.REQUEUED
-            if changes:
-                item = self._update(conn, item.id, changes)
-            return item, outcome
+        if changes:
+            item = self._update(conn, item.id, changes)
+        return item, outcome
 
     def _update(
         self, conn: sqlite3.Connection, item_id: int, changes: Mapping[str, Any]
