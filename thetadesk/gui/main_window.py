@@ -87,6 +87,7 @@ T = TypeVar("T")
 WORKER_STOP_TIMEOUT_MS = 12_000
 COMMAND_STOP_TIMEOUT_MS = 5_000
 EVENT_BATCH_MS = 30  # engine events are taken in batches at most this often
+SUMMARY_MS = 100  # the status bar's counts and the actions follow the rows this often
 WAITING_FOR_SIGN_IN = "waiting for sign-in"
 JPEG_FILTER = "JPEG photos (*.jpg *.jpeg *.JPG *.JPEG);;All files (*)"
 FINISHED = (UploadState.UPLOADED, UploadState.SKIPPED, UploadState.CANCELLED, UploadState.REJECTED)
@@ -183,13 +184,20 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_ui()
         self._build_menus()
+        # The summary, filter counts, transfer meter and actions look at every row: worked
+        # out at most every SUMMARY_MS, not once per model signal (a 2,000-file drop sends
+        # thousands, and that was quadratic: ~10 s of a frozen window).
+        self._summary_timer = QTimer(self)
+        self._summary_timer.setSingleShot(True)
+        self._summary_timer.setInterval(SUMMARY_MS)
+        self._summary_timer.timeout.connect(self._update_summary)
         for signal in (
             self.model.dataChanged,
             self.model.rowsInserted,
             self.model.rowsRemoved,
             self.model.modelReset,
         ):
-            signal.connect(self._update_summary)
+            signal.connect(self._summary_changed)
         self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.dataChanged.connect(self._selected_rows_changed)
 
@@ -611,11 +619,9 @@ class MainWindow(QMainWindow):
             except OSError as exc:
                 log.warning("could not list the dropped files: %s", exc)
                 photos = []
-            results = []
-            for n, path in enumerate(photos, start=1):
-                fields = settings.upload_fields(path, n)
-                results += engine.enqueue([path], fields=fields)
-            return results
+            return engine.enqueue_each(
+                (path, settings.upload_fields(path, n)) for n, path in enumerate(photos, start=1)
+            )
 
         self._command(enqueue, self._on_enqueued)
 
@@ -1033,7 +1039,12 @@ class MainWindow(QMainWindow):
         self.account_label.setText(text)
         self.sign_in_button.setVisible(self.session is None)
 
+    def _summary_changed(self, *_: object) -> None:
+        if not self._summary_timer.isActive():
+            self._summary_timer.start()
+
     def _update_summary(self, *_: object) -> None:
+        self._summary_timer.stop()
         self.summary_label.setText(self.model.summary())
         counts = self.model.counts()
         for position in range(self.filter_box.count()):
