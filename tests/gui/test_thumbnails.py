@@ -18,13 +18,13 @@ from thetadesk.gui.thumbnails import ThumbnailLoader
 def decode_threads(monkeypatch) -> list[threading.Thread]:
     """Record the thread each decode runs on."""
     seen: list[threading.Thread] = []
-    real = thumbnails.thumbnail_jpeg
+    real = thumbnails.decode_thumbnail
 
     def recording(path, max_side=320):
         seen.append(threading.current_thread())
         return real(path, max_side=max_side)
 
-    monkeypatch.setattr(thumbnails, "thumbnail_jpeg", recording)
+    monkeypatch.setattr(thumbnails, "decode_thumbnail", recording)
     return seen
 
 

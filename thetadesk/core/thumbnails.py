@@ -36,6 +36,25 @@ def embedded_thumbnail(path: str | os.PathLike[str]) -> bytes | None:
     return parse_exif(header.exif).thumbnail
 
 
+def embedded_thumbnail_as_is(path: str | os.PathLike[str], max_side: int = 320) -> bytes | None:
+    """The EXIF thumbnail's JPEG bytes when they can be shown without resizing: a whole
+    JPEG (frame header, end marker) no larger than max_side either way, metadata removed.
+
+    A THETA's thumbnail (160×80 or 320×160) qualifies, so the window decodes it once, in
+    Qt, instead of decoding, shrinking and re-encoding it with Pillow first (~3× the CPU).
+    """
+    embedded = embedded_thumbnail(path)
+    if embedded is None or not embedded.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return None
+    try:
+        frame = read_header(io.BytesIO(embedded), len(embedded)).frame
+        if frame is None or frame.width > max_side or frame.height > max_side:
+            return None
+        return without_metadata(embedded)
+    except JpegStructureError:
+        return None
+
+
 def thumbnail_image(path: str | os.PathLike[str], max_side: int = 320) -> Image.Image | None:
     """An RGB preview no larger than max_side on either side, or None if it cannot be made.
 

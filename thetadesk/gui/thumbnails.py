@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from thetadesk.core.thumbnails import thumbnail_jpeg
+from thetadesk.core.thumbnails import embedded_thumbnail_as_is, thumbnail_jpeg
 from thetadesk.gui.background import Outcome, run_in_pool
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,11 @@ def decode_thumbnail(path: Path, max_side: int = THUMBNAIL_SIDE) -> QImage:
 
     A null QImage means no thumbnail could be made (the tile keeps its placeholder).
     """
+    as_is = embedded_thumbnail_as_is(path, max_side=max_side)
+    if as_is is not None:
+        image = QImage.fromData(as_is, "JPG")
+        if not image.isNull():
+            return image
     data = thumbnail_jpeg(path, max_side=max_side)
     image = QImage.fromData(data) if data else QImage()
     return image
