@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRect,
     QSize,
     Qt,
     QThreadPool,
@@ -29,13 +30,25 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QDesktopServices, QImage
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListView,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -221,6 +234,68 @@ def download_thumbnail(session: requests.Session, url: str, max_side: int = 512)
     return image
 
 
+class LibraryDelegate(QStyledItemDelegate):
+    """A library tile: the preview (2:1), the title, and camera · date · size below."""
+
+    PADDING = 8
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        line = QFontMetrics(option.font).height() + 2
+        return QSize(
+            THUMB_SIZE.width() + 2 * self.PADDING,
+            THUMB_SIZE.height() + 2 * line + 3 * self.PADDING,
+        )
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        photo = index.data(LibraryRole.PHOTO)
+        if not isinstance(photo, LibraryPhoto):
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawPrimitive(
+            QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, option.widget
+        )
+        palette = option.palette
+        inner = option.rect.adjusted(self.PADDING, self.PADDING, -self.PADDING, -self.PADDING)
+        thumb = QRect(inner.left(), inner.top(), inner.width(), THUMB_SIZE.height())
+        image = photo.thumbnail
+        if image is None or image.isNull():
+            painter.fillRect(thumb, palette.color(QPalette.ColorRole.AlternateBase))
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            text = "no preview" if not photo.thumb_url else "…"
+            painter.drawText(thumb, Qt.AlignmentFlag.AlignCenter, text)
+        else:
+            size = image.size().scaled(thumb.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(thumb.center())
+            painter.drawImage(target, image)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        text_color = palette.color(
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        )
+        line = QFontMetrics(option.font).height() + 2
+        bold = QFont(option.font)
+        bold.setBold(True)
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        title_rect = QRect(inner.left(), thumb.bottom() + self.PADDING, inner.width(), line)
+        painter.setFont(bold)
+        painter.setPen(text_color)
+        title = QFontMetrics(bold).elidedText(
+            photo.title, Qt.TextElideMode.ElideRight, inner.width()
+        )
+        painter.drawText(title_rect, left, title)
+        muted = QColor(text_color)
+        muted.setAlphaF(0.7)
+        painter.setFont(option.font)
+        painter.setPen(muted)
+        subtitle = QFontMetrics(option.font).elidedText(
+            photo.subtitle, Qt.TextElideMode.ElideRight, inner.width()
+        )
+        painter.drawText(title_rect.translated(0, line), left, subtitle)
+        painter.restore()
+
+
 class LibraryView(QWidget):
     """The Library tab.
 
@@ -253,10 +328,9 @@ class LibraryView(QWidget):
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setMovement(QListView.Movement.Static)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.list.setIconSize(THUMB_SIZE)
-        self.list.setGridSize(QSize(THUMB_SIZE.width() + 24, THUMB_SIZE.height() + 64))
-        self.list.setWordWrap(True)
+        self.list.setSpacing(6)
         self.list.setUniformItemSizes(True)
+        self.list.setItemDelegate(LibraryDelegate(self.list))
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setModel(self.model)
         self.list.doubleClicked.connect(lambda _index: self.open_selected())
