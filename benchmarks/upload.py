@@ -115,10 +115,10 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
     count = scale.upload_files
     folder = work / "photos"
     # Only uploadable files: the batch builder's odd ones out (dual-fisheye) are left out.
-    files = [p for p in build_batch(folder, count + count // 10 + 2, "v") if _uploadable(p)]
-    for extra in files[count:]:
+    built = build_batch(folder, count + count // 10 + 2, "v")
+    files = [path for path in built if _uploadable(path)][:count]
+    for extra in set(built) - set(files):
         extra.unlink()
-    files = files[:count]
     megabytes = sum(p.stat().st_size for p in files) / 1e6
     section = Section(
         f"3. Upload throughput ({count} THETA V-size files, {megabytes:.0f} MB, loopback, "
