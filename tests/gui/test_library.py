@@ -16,7 +16,7 @@ from tests.gui.helpers import (
     server_titles,
     sign_in,
 )
-from thetadesk.gui import confirm, library
+from thetadesk.gui import confirm, desktop
 from thetadesk.gui.library import LibraryModel, LibraryPhoto
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS)
@@ -60,7 +60,7 @@ def test_library_lists_with_thumbnails_opens_deletes_and_shows_new_uploads(
 
     # Open Original: a fresh link, handed to the desktop; it downloads the very bytes sent.
     opened: list[QUrl] = []
-    monkeypatch.setattr(library, "open_url", lambda url: opened.append(url) or True)
+    monkeypatch.setattr(desktop, "open_url", lambda url: opened.append(url) or True)
     ok_photo = next(p for p in view.model.photos if p.title == theta_files["ok"].stem)
     assert view.select_photo(ok_photo.id)
     view.open_button.click()

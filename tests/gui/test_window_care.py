@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication
 
 from tests.gui.helpers import OFFSCREEN_SIZE_HINTS
 from tests.support.theta_fixtures import make_theta_jpeg
 from thetadesk.core.queue_store import ItemState, QueueStore
+from thetadesk.gui import desktop
 from thetadesk.gui.photo_grid import PhotoGrid
 from thetadesk.gui.photo_model import PhotoModel, UploadState
 from thetadesk.gui.tile_delegate import STATE_COLORS, readable
@@ -115,3 +116,12 @@ def test_icons_render_at_the_screens_pixel_ratio(make_window):
         assert pixmap.width() >= 32  # drawn for the high-DPI size, not scaled up from 16
     app_icon = QApplication.windowIcon()
     assert app_icon.isNull() or app_icon.pixmap(QSize(64, 64), 2.0).width() >= 128
+
+
+def test_open_log_folder_hands_the_log_folder_to_the_desktop(make_window, monkeypatch):
+    opened: list[QUrl] = []
+    monkeypatch.setattr(desktop, "open_url", lambda url: opened.append(url) or True)
+    window = make_window(None)
+    window.act_open_log_folder.trigger()
+    assert [url.toLocalFile() for url in opened] == [str(window.paths.log_dir)]
+    assert window.act_open_log_folder in window.help_menu.actions()

@@ -32,7 +32,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QColor,
-    QDesktopServices,
     QFont,
     QFontMetrics,
     QImage,
@@ -56,7 +55,7 @@ from PySide6.QtWidgets import (
 from thetadesk.core.api import Image360Client
 from thetadesk.core.errors import ApiError, SignInRequired
 from thetadesk.core.tokens import NoAuth
-from thetadesk.gui import confirm
+from thetadesk.gui import confirm, desktop
 from thetadesk.gui.background import Outcome, run_in_pool
 from thetadesk.gui.transfer import format_bytes
 
@@ -67,11 +66,6 @@ THUMB_MAX_BYTES = 4_000_000
 THUMB_TIMEOUT = (10.0, 30.0)
 THUMB_SIZE = QSize(256, 128)
 REFRESH_DELAY_MS = 800  # uploads finishing close together cause one listing
-
-
-def open_url(url: QUrl) -> bool:
-    """Hand a link to the desktop (browser or image viewer). Tests patch this."""
-    return QDesktopServices.openUrl(url)
 
 
 @dataclass(frozen=True)
@@ -468,7 +462,7 @@ class LibraryView(QWidget):
             if match is None or not match.image:
                 self.status.setText("That photo is no longer on the server.")
                 return
-            if not open_url(QUrl(match.image)):
+            if not desktop.open_url(QUrl(match.image)):
                 self.status.setText("No application could open the photo's link.")
 
         run_in_pool(client.list_photos, self, done, pool=self._pool)

@@ -50,7 +50,7 @@ from thetadesk.core.inspection import Inspection, inspect_file
 from thetadesk.core.paths import AppPaths
 from thetadesk.core.queue_store import AddOutcome, ItemState, QueueItem, QueueStore, QueueStoreError
 from thetadesk.core.scan import find_photos
-from thetadesk.gui import confirm, login_dialog, settings_dialog
+from thetadesk.gui import confirm, desktop, login_dialog, settings_dialog
 from thetadesk.gui.background import Outcome, run_in_pool
 from thetadesk.gui.banner import QueueBanner
 from thetadesk.gui.details_panel import DetailsPanel
@@ -315,6 +315,9 @@ class MainWindow(QMainWindow):
         if not QKeySequence(Key.Preferences).isEmpty():  # macOS: Cmd+, as well
             self.act_settings.setShortcuts([QKeySequence(Key.Preferences), "Ctrl+,"])
         self.act_quit = self._action("&Quit", self.close, Key.Quit)
+        self.act_open_log_folder = self._action(
+            "Open &Log Folder", self.open_log_folder, tip="Where thetadesk writes its log"
+        )
         self._set_icons()
 
     def _set_icons(self) -> None:
@@ -481,6 +484,7 @@ class MainWindow(QMainWindow):
         self.account_menu = menus.addMenu("&Account")
         self.account_menu.addActions([self.act_sign_in, self.act_sign_out])
         self.help_menu = menus.addMenu("&Help")
+        self.help_menu.addAction(self.act_open_log_folder)
 
     # -- the queue file and the account ----------------------------------------------------
 
@@ -833,6 +837,10 @@ class MainWindow(QMainWindow):
         """While waiting for the server: try it again at once."""
         if self.engine is not None:
             self.engine.retry_now()
+
+    def open_log_folder(self) -> None:
+        if not desktop.open_folder(self.paths.log_dir):
+            self.statusBar().showMessage(f"The log folder is {self.paths.log_dir}", 10_000)
 
     def show_library(self) -> None:
         self.tabs.setCurrentWidget(self.library)
