@@ -16,6 +16,8 @@ from tests.gui.helpers import (
     sign_in,
 )
 from thetadesk.core.credentials import SERVICE, CredentialStore, account_key
+from thetadesk.core.paths import AppPaths
+from thetadesk.core.runner_lock import RunnerLock
 from thetadesk.gui import login_dialog
 from thetadesk.gui.photo_model import UploadState
 
@@ -114,3 +116,24 @@ def test_a_revoked_remembered_session_asks_to_sign_in_again(
     assert "Sign-in needed" in calls[0]["message"]
     qtbot.waitUntil(lambda: window.session is not None, timeout=5_000)
     assert "Signed in as" in window.account_label.text()
+
+
+def test_while_the_cli_runs_the_queue_the_window_says_so_and_takes_over_after(
+    qtbot, make_window, server, theta_files
+):
+    """`thetadesk upload` holds the queue's runner lock while it works: the window waits."""
+    paths = AppPaths.default().ensure()
+    cli = RunnerLock(f"{paths.queue_db}.lock")  # where the engine takes it
+    cli.acquire()
+    try:
+        window = make_window(sign_in(server.url))
+        qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10_000)
+        assert "Another thetadesk is uploading this queue" in window.banner.text.text()
+        mime = file_urls(theta_files["ok"])
+        drop(window, mime)  # added to the same queue file meanwhile
+        qtbot.waitUntil(lambda: len(window.model.rows) == 1, timeout=10_000)
+    finally:
+        cli.release()
+    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=15_000)
+    qtbot.waitUntil(lambda: all_final(window, 1), timeout=30_000)
+    assert server_titles(server.url) == [theta_files["ok"].stem]
