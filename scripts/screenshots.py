@@ -71,7 +71,8 @@ def photos_to_drop(samples: Path, folder: Path) -> list[Path]:
         files = sorted(p for p in samples.iterdir() if p.suffix.lower() in {".jpg", ".jpeg"})
         copies = [Path(shutil.copy2(p, folder / p.name)) for p in files]
         big = max(copies, key=lambda p: p.stat().st_size)
-        copies.append(Path(shutil.copy2(big, folder / f"copy of {big.name}")))
+        # Named to sort next to its original: both are checked early, and one is skipped.
+        copies.append(Path(shutil.copy2(big, folder / f"{big.stem} (copy){big.suffix}")))
         return copies
     sys.path.insert(0, str(ROOT))
     from tests.support.theta_fixtures import make_dualfisheye, make_plain_jpeg, make_theta_jpeg
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             going = [r for r in model.rows if r.state is UploadState.UPLOADING]
             return (
                 UploadState.UPLOADED in states
+                and (UploadState.SKIPPED in states or not args.samples.is_dir())
                 and any(25 <= r.progress <= 75 for r in going)
                 and all(r.thumbnail is not None or r.state is UploadState.REJECTED
                         for r in model.rows)
