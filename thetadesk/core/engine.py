@@ -421,6 +421,11 @@ class UploadEngine:
                 threading.Thread(target=self._worker, name=f"upload-{n + 1}", daemon=True)
                 for n in range(self.settings.parallel)
             ]
+            # One more that only checks: the next files are hashed and inspected while
+            # others are being sent, so even one stream never waits for a check.
+            workers.append(
+                threading.Thread(target=self._worker, args=(True,), name="check", daemon=True)
+            )
             for worker in workers:
                 worker.start()
             try:
@@ -575,22 +580,24 @@ class UploadEngine:
         with self._cond:
             self._cond.notify_all()
 
-    def _next_item(self) -> tuple[QueueItem, _Job] | None:
+    def _next_item(self, checks_only: bool = False) -> tuple[QueueItem, _Job] | None:
         with self._cond:
             while True:
                 if self._stopping:
                     return None
                 if not self._user_paused:
                     # Without the server, files can still be checked (the user sees verdicts).
-                    uploads = self._sign_in_reason is None and self._outage is None
+                    uploads = (
+                        not checks_only and self._sign_in_reason is None and self._outage is None
+                    )
                     item = self.store.claim_next(self.server, self.username, uploads=uploads)
                     if item is not None:
                         job = self._jobs[item.id] = _Job(item.id)
                         return item, job
                 self._cond.wait(0.5)
 
-    def _worker(self) -> None:
-        while (claimed := self._next_item()) is not None:
+    def _worker(self, checks_only: bool = False) -> None:
+        while (claimed := self._next_item(checks_only)) is not None:
             item, job = claimed
             self._emit(ItemChanged(item))
             try:
@@ -805,7 +812,10 @@ class UploadEngine:
             if self._on_progress is not None:
                 self._on_progress(item.id, sent, total)
 
-        self.store.update(item.id, expect={ItemState.UPLOADING}, attempts=item.attempts + 1)
+        # The count only: the row is durably `uploading` since it was claimed.
+        self.store.update(
+            item.id, expect={ItemState.UPLOADING}, durable=False, attempts=item.attempts + 1
+        )
         try:
             photo = self.client.upload_photo(
                 item.path,

@@ -476,15 +476,17 @@ class QueueStore:
         item_id: int,
         *,
         expect: Iterable[ItemState] | None = None,
+        durable: bool = True,
         **changes: Any,
     ) -> QueueItem | None:
         """Change one row. With `expect`, only if its state is one of those; else None.
 
         Also None when the row is gone (removed by `thetadesk queue remove` meanwhile).
+        `durable=False` for changes a power cut may undo (see _transaction).
         """
         if "fields" in changes and not isinstance(changes["fields"], str):
             changes["fields"] = json.dumps(dict(changes["fields"]), sort_keys=True)
-        with self._transaction() as conn:
+        with self._transaction(durable=durable) as conn:
             current = self._get(conn, item_id)
             if current is None:
                 return None
