@@ -63,13 +63,13 @@ def parse_exif(data: bytes) -> ExifInfo:
     if maker_note is not None:
         ricoh = _parse_ricoh(tiff, maker_note, problems)
     return ExifInfo(
-        make=_text(ifd0.get(MAKE)),
-        model=_text(ifd0.get(MODEL)),
-        software=_text(ifd0.get(SOFTWARE)),
-        orientation=_int(ifd0.get(ORIENTATION)),
-        datetime_original=_text(exif_ifd.get(DATETIME_ORIGINAL)) or None if exif_ifd else None,
-        pixel_width=_int(exif_ifd.get(PIXEL_X)) if exif_ifd else None,
-        pixel_height=_int(exif_ifd.get(PIXEL_Y)) if exif_ifd else None,
+        make=ifd0.text(MAKE),
+        model=ifd0.text(MODEL),
+        software=ifd0.text(SOFTWARE),
+        orientation=ifd0.first_int(ORIENTATION),
+        datetime_original=exif_ifd.text(DATETIME_ORIGINAL) or None if exif_ifd else None,
+        pixel_width=exif_ifd.first_int(PIXEL_X) if exif_ifd else None,
+        pixel_height=exif_ifd.first_int(PIXEL_Y) if exif_ifd else None,
         has_gps=_has_position(gps_ifd),
         thumbnail=_thumbnail(tiff, ifd0, problems),
         ricoh=ricoh,
@@ -77,16 +77,8 @@ def parse_exif(data: bytes) -> ExifInfo:
     )
 
 
-def _text(entry: Entry | None) -> str:
-    return entry.text() if entry is not None else ""
-
-
-def _int(entry: Entry | None) -> int | None:
-    return entry.first_int() if entry is not None else None
-
-
 def _sub_ifd(tiff: TiffData, parent: Ifd, tag: int, name: str, problems: list[str]) -> Ifd | None:
-    offset = _int(parent.get(tag))
+    offset = parent.first_int(tag)
     if offset is None:
         return None
     try:
@@ -115,7 +107,7 @@ def _thumbnail(tiff: TiffData, ifd0: Ifd, problems: list[str]) -> bytes | None:
     except TiffError as error:
         problems.append(f"EXIF thumbnail directory unreadable ({error}); ignored")
         return None
-    offset, length = _int(ifd1.get(THUMB_OFFSET)), _int(ifd1.get(THUMB_LENGTH))
+    offset, length = ifd1.first_int(THUMB_OFFSET), ifd1.first_int(THUMB_LENGTH)
     if offset is None or not length:
         return None
     if offset + length > len(tiff.data):
@@ -134,12 +126,12 @@ def _parse_ricoh(tiff: TiffData, maker_note: Entry, problems: list[str]) -> Rico
         problems.append(f"Ricoh MakerNote unreadable ({error}); ignored")
         return None
     image_type = zenith = None
-    theta_offset = _int(main.get(RICOH_THETA_IFD))
+    theta_offset = main.first_int(RICOH_THETA_IFD)
     if theta_offset is not None:
         theta = _theta_ifd(tiff, theta_offset, problems)
         if theta is not None:
-            image_type = _int(theta.get(THETA_IMAGE_TYPE))
-            zenith_value = _int(theta.get(THETA_ZENITH))
+            image_type = theta.first_int(THETA_IMAGE_TYPE)
+            zenith_value = theta.first_int(THETA_ZENITH)
             zenith = None if zenith_value is None else bool(zenith_value)
     return RicohMakerNote(_serial(main.get(RICOH_SERIAL)), image_type, zenith)
 
@@ -152,7 +144,7 @@ def _theta_ifd(tiff: TiffData, offset: int, problems: list[str]) -> Ifd | None:
     except TiffError as error:
         problems.append(f"THETA MakerNote data unreadable ({error}); ignored")
         return None
-    image_type = _int(theta.get(THETA_IMAGE_TYPE))
+    image_type = theta.first_int(THETA_IMAGE_TYPE)
     if theta.skipped or not theta.entries or (image_type is not None and not 1 <= image_type <= 6):
         problems.append("THETA MakerNote data looks damaged (file re-saved by an editor?); ignored")
         return None

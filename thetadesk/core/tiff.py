@@ -93,6 +93,26 @@ class Ifd:
         value = self._data[start : start + length]
         return Entry(tag, typ, count, value, value_offset, self._order)
 
+    def first_int(self, tag: int) -> int | None:
+        """`get(tag).first_int()` without making the Entry (the common case, kept cheap)."""
+        found = self._table.get(tag)
+        if found is None:
+            return None
+        typ, count, start, _, _ = found
+        fmt = _INT_FORMATS.get(typ)
+        if fmt is None or count == 0:
+            return None
+        return int(struct.unpack_from(self._order + fmt, self._data, start)[0])
+
+    def text(self, tag: int) -> str:
+        """`get(tag).text()`, or "" without the tag, without making the Entry."""
+        found = self._table.get(tag)
+        if found is None or found[0] not in (ASCII, UNDEFINED, 1):
+            return ""
+        start, length = found[2], found[4]
+        raw = self._data[start : start + length].split(b"\x00", 1)[0]
+        return raw.decode("utf-8", "replace").strip()
+
     @property
     def entries(self) -> dict[int, Entry]:
         return {tag: entry for tag in self._table if (entry := self.get(tag)) is not None}

@@ -50,7 +50,8 @@ def read_xmp(main: bytes | None, extended: Sequence[XmpChunk] = ()) -> XmpInfo:
             problems.append(f"XMP metadata unreadable ({error}); ignored")
         else:
             _collect_gpano(root, gpano)
-            guid = _extended_guid(root)
+            if extended:  # the GUID matters only to pick Extended XMP chunks
+                guid = _extended_guid(root)
     if extended:
         packet = assemble_extended(extended, guid)
         if packet is None:
@@ -112,12 +113,15 @@ def assemble_extended(chunks: Sequence[XmpChunk], guid: str | None) -> bytes | N
 
 
 def _collect_gpano(root: ET.Element, gpano: dict[str, str]) -> None:
+    cut = len(_GPANO_PREFIX)
     for element in root.iter():
-        for name, value in element.attrib.items():
-            if name.startswith(_GPANO_PREFIX):
-                gpano.setdefault(name[len(_GPANO_PREFIX) :], value.strip())
-        if isinstance(element.tag, str) and element.tag.startswith(_GPANO_PREFIX):
-            gpano.setdefault(element.tag[len(_GPANO_PREFIX) :], "".join(element.itertext()).strip())
+        if element.attrib:
+            for name, value in element.attrib.items():
+                if name.startswith(_GPANO_PREFIX):
+                    gpano.setdefault(name[cut:], value.strip())
+        tag = element.tag
+        if isinstance(tag, str) and tag.startswith(_GPANO_PREFIX):
+            gpano.setdefault(tag[cut:], "".join(element.itertext()).strip())
 
 
 def _extended_guid(root: ET.Element) -> str | None:
