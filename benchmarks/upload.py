@@ -130,9 +130,13 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
         access, refresh = sign_in(url)
         config = work / "curl.cfg"
         _curl_config(url, access, files, config)
+        delete_all_photos(url, access)
+        _run_curl(config, PARALLEL, count)  # warm-up: the workers' first requests load Django
         for round_number in range(rounds):
-            for name, parallel in (("thetadesk", 1), ("curl", 1),
-                                   ("thetadesk", PARALLEL), ("curl", PARALLEL)):  # fmt: skip
+            order = [("thetadesk", 1), ("curl", 1), ("thetadesk", PARALLEL), ("curl", PARALLEL)]
+            if round_number % 2:  # alternate who goes first in each pair
+                order = [order[1], order[0], order[3], order[2]]
+            for name, parallel in order:
                 delete_all_photos(url, access)
                 if name == "curl":
                     seconds = _run_curl(config, parallel, count)
