@@ -1,6 +1,7 @@
 """Handing things to the desktop: links to the browser, folders to the file manager.
 
-One place, so tests can patch `open_url` instead of opening real applications.
+One place, so tests can patch `open_url` and `ask_folder` instead of opening real
+applications and modal file dialogs.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 
 def open_url(url: QUrl) -> bool:
@@ -19,3 +21,9 @@ def open_url(url: QUrl) -> bool:
 def open_folder(path: Path) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     return open_url(QUrl.fromLocalFile(str(path)))
+
+
+def ask_folder(parent: QWidget | None, title: str, start: Path | None = None) -> Path | None:
+    """Let the user pick a folder; None when they cancel."""
+    folder = QFileDialog.getExistingDirectory(parent, title, str(start or ""))
+    return Path(folder) if folder else None

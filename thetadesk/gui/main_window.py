@@ -47,6 +47,7 @@ from thetadesk.core.credentials import CredentialStore
 from thetadesk.core.engine import EngineSettings, QueueStatus, UploadEngine
 from thetadesk.core.errors import InsecureServerUrl, SignInRequired
 from thetadesk.core.inspection import Inspection, inspect_file
+from thetadesk.core.metadata_fix import MetadataFixError, fix_into_copy, why_not_fixable
 from thetadesk.core.paths import AppPaths
 from thetadesk.core.queue_store import AddOutcome, ItemState, QueueItem, QueueStore, QueueStoreError
 from thetadesk.core.scan import find_photos
@@ -94,6 +95,10 @@ FINISHED = (UploadState.UPLOADED, UploadState.SKIPPED, UploadState.CANCELLED, Up
 # Rows of the signed-out queue that do not move to the account that signs in.
 _CARRY_NOT = frozenset({ItemState.UPLOADED, ItemState.SKIPPED, ItemState.CANCELLED})
 _PAUSABLE = frozenset({UploadState.CHECKING, UploadState.QUEUED, UploadState.UPLOADING})
+# An original whose fixed copy is queued leaves the queue while it has not been sent.
+_REPLACEABLE = frozenset(
+    {UploadState.QUEUED, UploadState.PAUSED, UploadState.HELD, UploadState.FAILED}
+)
 
 # Threads whose worker did not stop in time: kept referenced, because destroying a running
 # QThread aborts the process.
@@ -275,6 +280,12 @@ class MainWindow(QMainWindow):
             "Ctrl+U",
             tip="Send the selected files held for review, after confirming",
         )
+        self.act_fix_metadata = self._action(
+            "&Fix Metadata into a Copy…",
+            self.fix_metadata_into_copy,
+            "Ctrl+Shift+F",
+            tip="Write a copy with corrected 360° metadata into a folder you pick, and queue it",
+        )
         self.act_pause_selected = self._action("Pa&use Selected", self.pause_selected)
         self.act_resume_selected = self._action("Resu&me Selected", self.resume_selected)
         self.act_remove = self._action(
@@ -401,6 +412,7 @@ class MainWindow(QMainWindow):
         for action in (
             self.act_retry_failed,
             self.act_upload_anyway,
+            self.act_fix_metadata,
             self.act_pause_selected,
             self.act_resume_selected,
             self.act_remove,
@@ -469,6 +481,7 @@ class MainWindow(QMainWindow):
             [
                 self.act_retry_failed,
                 self.act_upload_anyway,
+                self.act_fix_metadata,
                 self.act_pause_selected,
                 self.act_resume_selected,
                 self.act_remove,
@@ -790,6 +803,43 @@ class MainWindow(QMainWindow):
 
         self._command(approve)
 
+    def fix_metadata_into_copy(self) -> None:
+        """For one THETA panorama whose GPano is missing or wrong: a corrected copy (the
+        original is never touched) in a folder the user picks, queued in its place."""
+        rows = self.selected_rows()
+        if len(rows) != 1 or rows[0].inspection is None:
+            self.statusBar().showMessage("Select one checked photo to fix.", 5000)
+            return
+        row = rows[0]
+        problem = why_not_fixable(row.inspection)
+        if problem is not None:
+            self.statusBar().showMessage(f"Cannot fix {row.path.name}: {problem}.", 10_000)
+            return
+        folder = desktop.ask_folder(
+            self, f"Folder for the corrected copy of {row.path.name}", row.path.parent
+        )
+        if folder is None:
+            return
+        source, item_id, engine = row.path, row.item_id, self.engine
+
+        def fixed(outcome: Outcome[Path]) -> None:
+            if outcome.error is not None:
+                message = str(outcome.error)
+                if not isinstance(outcome.error, MetadataFixError):
+                    log.error("fixing %s failed: %r", source, outcome.error)
+                    message = f"unexpected error ({type(outcome.error).__name__})"
+                self.statusBar().showMessage(f"No copy made: {message}", 15_000)
+                return
+            copy = outcome.value
+            assert copy is not None
+            current = self.model.row_by_id(item_id)
+            if engine is self.engine and current is not None and current.state in _REPLACEABLE:
+                self.remove_items([item_id])  # the copy goes instead of the original
+            self.add_paths([copy])
+            self.statusBar().showMessage(f"Wrote {copy} and queued it.", 10_000)
+
+        run_in_pool(lambda: fix_into_copy(source, folder), self, fixed, pool=self.thumbnails.pool)
+
     def pause_selected(self) -> None:
         engine = self.engine
         ids = [r.item_id for r in self.selected_rows() if r.state in _PAUSABLE]
@@ -1105,6 +1155,11 @@ class MainWindow(QMainWindow):
         self.remove_button.setEnabled(bool(selected))
         self.act_pause_selected.setEnabled(any(s in _PAUSABLE for s in states))
         self.act_resume_selected.setEnabled(UploadState.PAUSED in states)
+        self.act_fix_metadata.setEnabled(
+            len(selected) == 1
+            and selected[0].inspection is not None
+            and why_not_fixable(selected[0].inspection) is None
+        )
 
     # -- quitting --------------------------------------------------------------------------
 
