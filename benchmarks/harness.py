@@ -96,7 +96,6 @@ def child_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, s
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env["PYTHONPATH"] = str(ROOT)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra or {})
     return env
 

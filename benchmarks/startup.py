@@ -80,6 +80,9 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
     }  # fmt: skip
     with production_server(work / "server") as url:
         sign_in(url)  # the server's first request warms its workers
+        # One launch first, unmeasured: Python writes its bytecode caches (an installed
+        # app has them) and the OS caches the libraries, as on any start after the first.
+        launch(["--server", url], child_env(work / "warm-up"))
         for number in range(rounds):
             home = work / f"home-{number}"
             keychain = {
