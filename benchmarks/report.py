@@ -8,6 +8,16 @@ from benchmarks.harness import ROOT, Row, Section, fmt
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 HEADING = "## Fast at any batch size: check, grid, upload, memory, start-up (issue 6)"
+INTRO = """
+`python3 benchmarks/run_all.py --write-results` (needs curl and exiftool; as root on Debian
+it installs exiftool itself; it makes or reuses `.venv` through scripts/dev.py). Each run
+builds its own real-format THETA batches (fixture EXIF, Ricoh MakerNote, GPano XMP, embedded
+thumbnail; a real 5376×2688 or 11008×5504 scan where the size matters), starts the
+reference server with gunicorn, and reports every number as the median of its rounds with
+the largest deviation of a round ("noise"). The machine is shared: the load average at the
+start and end of the run is printed with it. What each section measures is in the docstring
+of its module (benchmarks/check.py, grid.py, upload.py, memory.py, startup.py).
+"""
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,7 @@ def append_to_results(text: str) -> None:
     """Add this run under the issue's heading (made once), after what others wrote."""
     current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
     if HEADING not in current:
-        current = current.rstrip("\n") + "\n\n" + HEADING + "\n"
+        current = current.rstrip("\n") + "\n\n" + HEADING + "\n" + INTRO
     start = current.index(HEADING) + len(HEADING)
     # The end of this section: the next level-2 heading (another benchmark's), or the end.
     end = current.find("\n## ", start)
