@@ -209,6 +209,9 @@ class PhotoModel(QAbstractListModel):
         self._removed: set[int] = set()  # ids the user removed: late events are ignored
         self._pending_inspections: dict[int, Inspection] = {}
         self._waiting = ""
+        # counts() walks every row; the status bar, filter and actions ask for it several
+        # times per update, so it is kept until a row changes.
+        self._counts: Counter[UploadState] | None = None
         self._next_stamp = 1
         self._dirty: set[int] = set()
         self._dirty_roles: set[int] = set()
@@ -294,7 +297,9 @@ class PhotoModel(QAbstractListModel):
         return [row.path for row in self._rows if row.state in states]
 
     def counts(self) -> Counter[UploadState]:
-        return Counter(row.state for row in self._rows)
+        if self._counts is None:
+            self._counts = Counter(row.state for row in self._rows)
+        return Counter(self._counts)
 
     def summary(self) -> str:
         """One line for the status bar, e.g. '6 files: 2 ok, 1 rejected · 2 uploaded'."""
@@ -332,6 +337,7 @@ class PhotoModel(QAbstractListModel):
         """Show exactly these items (another account's queue, or the queue file at start)."""
         self.beginResetModel()
         self._rows = []
+        self._counts = None
         self._position = {}
         self._by_path = {}
         self._removed = set()
@@ -355,8 +361,8 @@ class PhotoModel(QAbstractListModel):
                     new[item.id] = item
                 continue
             row = self._rows[position]
-            if item.updated_at < row.item.updated_at:
-                continue  # an older snapshot than what is shown
+            if item.updated_at < row.item.updated_at or item == row.item:
+                continue  # an older snapshot than what is shown, or the same one
             changes: dict[str, Any] = {"item": item}
             if item.state is not ItemState.UPLOADING:
                 changes.update(sent=0, total=0)
@@ -398,6 +404,7 @@ class PhotoModel(QAbstractListModel):
                 self._dirty.discard(row.item_id)
                 self._by_path.pop(row.path, None)
             del self._rows[first : last + 1]
+            self._counts = None
             self.endRemoveRows()
         self._position = {row.item_id: i for i, row in enumerate(self._rows)}
 
@@ -452,6 +459,7 @@ class PhotoModel(QAbstractListModel):
         self._waiting = text
         for position, row in enumerate(self._rows):
             self._rows[position] = replace(row, waiting=text)
+            self._counts = None
             if row.state is UploadState.QUEUED:
                 self._mark(
                     row.item_id, [PhotoRole.REASON, PhotoRole.ROW, Qt.ItemDataRole.ToolTipRole]
@@ -462,6 +470,7 @@ class PhotoModel(QAbstractListModel):
         return self._waiting
 
     def _append(self, item: QueueItem) -> PhotoRow:
+        self._counts = None
         row = PhotoRow(item=item, stamp=self._next_stamp, waiting=self._waiting)
         self._next_stamp += 1
         self._position[item.id] = len(self._rows)
@@ -470,6 +479,7 @@ class PhotoModel(QAbstractListModel):
         return row
 
     def _replace(self, position: int, roles: Iterable[int], **changes: Any) -> None:
+        self._counts = None
         row = replace(self._rows[position], **changes)
         self._rows[position] = row
         self._mark(row.item_id, roles)
