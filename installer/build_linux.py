@@ -44,7 +44,7 @@ COMMAND_TIMEOUT = 120.0
 # What must never be in the bundle, as any path component under _internal/: the server...
 FORBIDDEN_NAMES = {"django", "rest_framework", "rest_framework_simplejwt", "image360_server"}
 # ...and big packages the app does not use that a development venv may hold.
-UNUSED_NAMES = {"numpy", "numpy.libs", "yaml", "tkinter", "pytest", "_pytest"}
+UNUSED_NAMES = {"yaml", "tkinter", "pytest", "_pytest"}
 ALLOWED_PYSIDE6_MODULES = {"QtCore", "QtGui", "QtWidgets", "QtSvg"}
 ALLOWED_QT_PLUGINS = {
     "platforms": {"qoffscreen", "qxcb"},

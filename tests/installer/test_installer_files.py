@@ -176,7 +176,7 @@ def test_bundle_inspection_accepts_a_clean_bundle(tmp_path: Path) -> None:
         ("rest_framework/apps.pyc", "server code"),
         ("image360_server/cli.pyc", "server code"),
         ("Django-5.2.dist-info/METADATA", "server code"),
-        ("numpy/__init__.pyc", "packages the app does not use in the bundle: numpy"),
+        ("yaml/__init__.pyc", "packages the app does not use in the bundle: yaml"),
         ("PySide6/QtNetwork.abi3.so", "PySide6 modules the app does not use: QtNetwork"),
         ("PySide6/Qt/plugins/imageformats/libqpdf.so", "unexpected Qt plugin"),
     ],
