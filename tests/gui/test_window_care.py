@@ -34,6 +34,9 @@ def test_main_actions_have_shortcuts(make_window):
         window.act_show_library: QKeySequence("Ctrl+2"),
         window.act_refresh_library: QKeySequence(QKeySequence.StandardKey.Refresh),
         window.act_settings: QKeySequence("Ctrl+,"),
+        window.act_view_360: QKeySequence("Ctrl+Return"),
+        window.act_fix_metadata: QKeySequence("Ctrl+Shift+F"),
+        window.act_show_log: QKeySequence("Ctrl+Shift+L"),
     }
     for action, sequence in expected.items():
         assert sequence in action.shortcuts(), action.text()

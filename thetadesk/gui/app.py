@@ -19,6 +19,7 @@ from thetadesk.core.errors import ApiError, InsecureServerUrl
 from thetadesk.core.logging_setup import init_logging
 from thetadesk.core.paths import AppPaths
 from thetadesk.gui import login_dialog
+from thetadesk.gui.crash_dialog import install_excepthook
 from thetadesk.gui.login_dialog import Session, describe_sign_in_error
 from thetadesk.gui.main_window import MainWindow
 from thetadesk.gui.resources import app_icon
@@ -120,6 +121,21 @@ def _remembered(credentials: CredentialStore, server: str, username: str) -> boo
         return False
 
 
+def setup_application(qt_args: Sequence[str] = ()) -> QApplication:
+    """The QApplication with its names and icon, Qt's messages in our log, and the crash
+    path: an uncaught exception is logged at CRITICAL and shown in a dialog whose text can
+    be copied (crash_dialog.install_excepthook)."""
+    qInstallMessageHandler(_route_qt_messages)
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("thetadesk")
+    app.setApplicationDisplayName("thetadesk")
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
+    install_excepthook("thetadesk")
+    return app
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -129,13 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.warning("logging to stderr only: %s", exc)
     else:
         log.info("thetadesk %s, log file %s", __version__, log_file)
-    qInstallMessageHandler(_route_qt_messages)
-    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("thetadesk")
-    app.setApplicationDisplayName("thetadesk")
-    app.setApplicationVersion(__version__)
-    app.setWindowIcon(app_icon())
+    app = setup_application(qt_args)
     window = open_main_window(args)
     # Ctrl+C in the terminal quits like closing the window. Python runs signal handlers only
     # between bytecodes, so a timer lets the interpreter in while Qt's loop waits.

@@ -1,9 +1,9 @@
 """The side panel: everything about the selected file, and its upload form before it goes.
 
-One file selected: the full path, the verdict with every reason, the upload state with its
-reason, and the form fields the upload will send (title, description, attribution, license
-link, category, public), editable until the file is being sent. Several selected: how many,
-in which states.
+One file selected: the full path, the upload state with its reason, the metadata panel
+(verdict with every reason, camera, pixel size, GPano, pose, GPS with its warning), and the
+form fields the upload will send (title, description, attribution, license link, category,
+public), editable until the file is being sent. Several selected: how many, in which states.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from thetadesk.core.engine import default_title
+from thetadesk.core.inspection import Inspection
 from thetadesk.core.queue_store import ItemState, printable_path
 from thetadesk.core.uploader import CATEGORIES
+from thetadesk.gui.metadata_panel import MetadataPanel
 from thetadesk.gui.photo_model import PhotoRow
 from thetadesk.gui.tile_delegate import state_line
 
@@ -48,6 +50,7 @@ class DetailsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("detailsPanel")
         self._row: PhotoRow | None = None
+        self._shown_inspection: Inspection | None = None
 
         self.heading = QLabel()
         self.heading.setObjectName("detailsHeading")
@@ -87,13 +90,16 @@ class DetailsPanel(QWidget):
         form.addRow("", self.save_button)
         form.addRow(self.form_note)
 
+        # Camera, pixel size, GPano, pose, GPS (with the warning that public uploads
+        # publish it), the verdict and every reason.
+        self.metadata = MetadataPanel()
+        self.metadata.title.hide()  # the heading above already names the file
+
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.body)
+        layout.addWidget(self.metadata)
         layout.addWidget(self.form)
-        # Other engineers' panels (the metadata panel) go here.
-        self.extra = QVBoxLayout()
-        layout.addLayout(self.extra)
         layout.addStretch(1)
         self.show_rows([])
 
@@ -108,6 +114,9 @@ class DetailsPanel(QWidget):
             return
         self._row = None
         self.form.hide()
+        self.metadata.hide()
+        self.metadata.show_inspection(None)
+        self._shown_inspection = None
         if not rows:
             self.heading.setText("<b>No photo selected</b>")
             self.body.setText(
@@ -127,19 +136,24 @@ class DetailsPanel(QWidget):
         self._row = row
         self.heading.setText(f"<b>{html.escape(row.path.name)}</b>")
         lines = [html.escape(printable_path(row.path))]
-        verdict = row.verdict.replace("_", " ")
-        if verdict:
-            lines.append(f"<b>Verdict:</b> {html.escape(verdict)}")
-        reasons = row.inspection.reasons if row.inspection is not None else ()
-        if not reasons and row.item.reason and row.item.verdict:
-            reasons = tuple(row.item.reason.split("; "))
-        lines += [f"• {html.escape(reason)}" for reason in reasons]
         state = state_line(row) or row.state.value
         lines.append(f"<b>Upload:</b> {html.escape(state)}")
+        if row.inspection is not None:
+            reasons: tuple[str, ...] = row.inspection.reasons
+            if row.inspection != self._shown_inspection:
+                self.metadata.show_inspection(row.inspection)
+                self._shown_inspection = row.inspection
+            self.metadata.show()
+        else:
+            # Checked in an earlier run and not read again yet: what the queue kept.
+            self.metadata.hide()
+            reasons = tuple(row.item.reason.split("; ")) if row.item.verdict else ()
+            verdict = row.verdict.replace("_", " ")
+            if verdict:
+                lines.append(f"<b>Verdict:</b> {html.escape(verdict)}")
+            lines += [f"• {html.escape(reason)}" for reason in reasons]
         if row.reason and row.reason not in state and row.reason != "; ".join(reasons):
             lines.append(html.escape(row.reason))
-        if row.inspection is not None and row.inspection.has_gps:
-            lines.append("This photo carries a GPS position; public uploads publish it.")
         self.body.setText("<br>".join(lines))
         editable = row.item.state in EDITABLE_STATES
         self.form.show()

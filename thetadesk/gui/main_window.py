@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QMimeData, Qt, QThreadPool, QTimer
+from PySide6.QtCore import QMimeData, QModelIndex, Qt, QThreadPool, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -28,6 +28,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -163,6 +164,8 @@ class MainWindow(QMainWindow):
         self._asking_sign_in = False
         self._queue_busy = ""
         self.worker_stopped: bool | None = None  # set by shutdown()
+        self.viewers: list[QDialog] = []  # open 360° views
+        self.log_viewer: QDialog | None = None
         self._store_problem = ""
 
         self.store = self._open_store()
@@ -286,6 +289,12 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+F",
             tip="Write a copy with corrected 360° metadata into a folder you pick, and queue it",
         )
+        self.act_view_360 = self._action(
+            "&View in 360°…",
+            self.view_selected,
+            "Ctrl+Return",
+            tip="Look around the selected photo (double-click a tile does the same)",
+        )
         self.act_pause_selected = self._action("Pa&use Selected", self.pause_selected)
         self.act_resume_selected = self._action("Resu&me Selected", self.resume_selected)
         self.act_remove = self._action(
@@ -328,6 +337,9 @@ class MainWindow(QMainWindow):
         self.act_quit = self._action("&Quit", self.close, Key.Quit)
         self.act_open_log_folder = self._action(
             "Open &Log Folder", self.open_log_folder, tip="Where thetadesk writes its log"
+        )
+        self.act_show_log = self._action(
+            "Show &Log…", self.show_log, "Ctrl+Shift+L", tip="What thetadesk wrote to its log"
         )
         self._set_icons()
 
@@ -408,8 +420,10 @@ class MainWindow(QMainWindow):
         for button in (self.retry_button, self.upload_anyway_button, self.remove_button):
             tools.addWidget(button)
 
+        self.grid.doubleClicked.connect(self._tile_double_clicked)
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         for action in (
+            self.act_view_360,
             self.act_retry_failed,
             self.act_upload_anyway,
             self.act_fix_metadata,
@@ -479,6 +493,7 @@ class MainWindow(QMainWindow):
         queue_menu.addSeparator()
         queue_menu.addActions(
             [
+                self.act_view_360,
                 self.act_retry_failed,
                 self.act_upload_anyway,
                 self.act_fix_metadata,
@@ -497,7 +512,7 @@ class MainWindow(QMainWindow):
         self.account_menu = menus.addMenu("&Account")
         self.account_menu.addActions([self.act_sign_in, self.act_sign_out])
         self.help_menu = menus.addMenu("&Help")
-        self.help_menu.addAction(self.act_open_log_folder)
+        self.help_menu.addActions([self.act_show_log, self.act_open_log_folder])
 
     # -- the queue file and the account ----------------------------------------------------
 
@@ -888,6 +903,45 @@ class MainWindow(QMainWindow):
         if self.engine is not None:
             self.engine.retry_now()
 
+    def view_selected(self) -> None:
+        rows = self.selected_rows()
+        if len(rows) == 1:
+            self.open_viewer(rows[0].path)
+
+    def _tile_double_clicked(self, index: QModelIndex) -> None:
+        row = index.data(PhotoRole.ROW)
+        if isinstance(row, PhotoRow):
+            self.open_viewer(row.path)
+
+    def open_viewer(self, path: Path) -> QDialog:
+        """The interactive 360° view of one photo, in a window of its own (not modal)."""
+        # Imported here: numpy and the projection tables are only needed once a viewer opens.
+        from thetadesk.gui import viewer
+
+        dialog = viewer.open_viewer(path, self)
+        self.viewers.append(dialog)
+        dialog.finished.connect(lambda _result, d=dialog: self._viewer_closed(d))
+        return dialog
+
+    def _viewer_closed(self, dialog: QDialog) -> None:
+        if dialog in self.viewers:
+            self.viewers.remove(dialog)
+
+    def show_log(self) -> None:
+        from thetadesk.gui.log_viewer import LogViewer
+
+        if self.log_viewer is None:
+            self.log_viewer = LogViewer(self.paths.log_file, self)
+            self.log_viewer.finished.connect(self._log_viewer_closed)
+        self.log_viewer.show()
+        self.log_viewer.raise_()
+        self.log_viewer.activateWindow()
+
+    def _log_viewer_closed(self, _result: int) -> None:
+        if self.log_viewer is not None:
+            self.log_viewer.deleteLater()
+            self.log_viewer = None
+
     def open_log_folder(self) -> None:
         if not desktop.open_folder(self.paths.log_dir):
             self.statusBar().showMessage(f"The log folder is {self.paths.log_dir}", 10_000)
@@ -1155,6 +1209,7 @@ class MainWindow(QMainWindow):
         self.remove_button.setEnabled(bool(selected))
         self.act_pause_selected.setEnabled(any(s in _PAUSABLE for s in states))
         self.act_resume_selected.setEnabled(UploadState.PAUSED in states)
+        self.act_view_360.setEnabled(len(selected) == 1)
         self.act_fix_metadata.setEnabled(
             len(selected) == 1
             and selected[0].inspection is not None
@@ -1168,6 +1223,10 @@ class MainWindow(QMainWindow):
         if self.worker_stopped is not None:
             return self.worker_stopped
         self._save_window_state()
+        for dialog in list(self.viewers):
+            dialog.close()  # stops its decoding thread
+        if self.log_viewer is not None:
+            self.log_viewer.close()
         thread = self.upload_thread
         # Commands first: they write to the queue and report through the worker.
         self._commands.clear()

@@ -195,7 +195,7 @@ class TileDelegate(QStyledItemDelegate):
             if headline:
                 painter.drawText(rect, left, headline.pop(0))
 
-        self._paint_state(painter, next_line(), row, font, palette, text_color)
+        self._paint_state(painter, next_line(), row, font, palette, text_color, selected)
         painter.restore()
 
     @staticmethod
@@ -276,6 +276,7 @@ class TileDelegate(QStyledItemDelegate):
         font: QFont,
         palette: QPalette,
         text_color: QColor,
+        selected: bool = False,
     ) -> None:
         painter.setFont(font)
         if row.state is UploadState.UPLOADING:
@@ -292,7 +293,8 @@ class TileDelegate(QStyledItemDelegate):
             painter.drawText(bar, Qt.AlignmentFlag.AlignCenter, f"Uploading {row.progress}%")
             return
         color = STATE_COLORS.get(row.state)
-        painter.setPen(readable(color, palette) if color is not None else text_color)
+        # On the selection's highlight, the highlight's own text colour reads best.
+        painter.setPen(readable(color, palette) if color and not selected else text_color)
         text = QFontMetrics(font).elidedText(
             state_line(row), Qt.TextElideMode.ElideRight, rect.width()
         )
