@@ -171,9 +171,12 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
 
         wait_until(app, mid_upload, args.timeout, "uploads under way")
-        held = [r for r in model.rows if r.state is UploadState.HELD]
-        if held:  # the side panel shows every reason of a file that waits for the user
-            source = model.index_of(held[0].item_id)
+        # The side panel shows the metadata of a photo with GPS (and the warning), else
+        # every reason of a file held for review.
+        shown = [r for r in model.rows if r.inspection is not None and r.inspection.has_gps]
+        shown += [r for r in model.rows if r.state is UploadState.HELD]
+        if shown:
+            source = model.index_of(shown[0].item_id)
             index = window.filter_model.mapFromSource(source)
             window.grid.selectionModel().select(index, QItemSelectionModel.SelectionFlag.Select)
         wait_until(app, lambda: window.progress_bar.isVisible(), 10, "the progress bar")
@@ -210,20 +213,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def save_viewer(app: object, window: object, files: list[Path], args: argparse.Namespace) -> None:
-    """The 360 viewer, once thetadesk.gui.viewer exists (another part of issue 5)."""
-    try:
-        from thetadesk.gui import viewer
-    except ImportError:
-        print("no viewer yet (thetadesk.gui.viewer): skipped viewer.png")
-        return
-    open_viewer = getattr(window, "open_viewer", None)
-    if open_viewer is None:
-        print("the window cannot open the viewer yet: skipped viewer.png")
-        return
+    """The 360 viewer on the largest photo, turned a little from its default view."""
     path = max(files, key=lambda p: p.stat().st_size)
-    dialog = open_viewer(path)
-    ready = getattr(dialog, "is_loaded", None) or getattr(viewer, "is_loaded", None)
-    wait_until(app, lambda: ready() if callable(ready) else True, args.timeout, "the viewer")
+    dialog = window.open_viewer(path)  # type: ignore[attr-defined]
+    dialog.resize(1100, 640)
+    wait_until(app, lambda: not dialog.is_loading(), args.timeout, "the viewer")
+    yaw, pitch, fov = dialog.panorama_view.view()
+    dialog.panorama_view.set_view(yaw + 40.0, pitch - 5.0, fov)
+    # The sharp (bilinear) frame follows a moment after the view stops moving.
+    wait_until(app, dialog.panorama_view.is_refined, 10, "the viewer's sharp frame")
     save(dialog, args.out / "viewer.png")
     dialog.close()
 
