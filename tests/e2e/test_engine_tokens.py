@@ -118,17 +118,20 @@ def test_short_tokens_with_rotation_refresh_once_per_expiry(rotating_server, sto
     )
     client.sign_in(DEMO_USER, DEMO_PASSWORD)
     wire = Wire(client)
-    files = make_batch(tmp_path / "roll", 18)
+    files = make_batch(tmp_path / "roll", 24)
     events = EventLog()
     engine = UploadEngine(store, client, DEMO_USER, settings=FAST, on_event=events)
     engine.enqueue(files)
     runner = Background(engine)
+    events.wait_items(ItemState.UPLOADED, 3)
     expiries = 3
     for cycle in range(expiries):
-        events.wait_items(ItemState.UPLOADED, 3 * (cycle + 1))
         # Three workers then meet the expired token together: one refresh serves all.
         pause_until_expired(engine, events, client)
         engine.resume_all()
+        # Pause again only once this expiry has cost its refresh. (Waiting for a number of
+        # uploads instead raced: on a quick run the batch was done before the last expiry.)
+        events.wait_for(lambda _, n=cycle + 1: client.tokens.refresh_count >= n)
     result = runner.join()
 
     assert result.status is QueueStatus.IDLE
