@@ -224,7 +224,12 @@ def machine() -> dict[str, str]:
         else "missing"
     )
     curl = subprocess.run(["curl", "--version"], capture_output=True, text=True, check=False)
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
     return {
+        "commit": commit or "unknown",
         "cpus": str(os.cpu_count()),
         "cpu": cpu or "unknown",
         "memory": memory,

@@ -82,7 +82,8 @@ def render(run: Run) -> str:
     head = [
         f"### Run of {run.date}",
         "",
-        f"`{run.command}` ({run.seconds / 60:.1f} min; every number is the median of "
+        f"`{run.command}` at commit {m['commit']} ({run.seconds / 60:.1f} min; every number "
+        "is the median of "
         f"{run.rounds} round{'s' if run.rounds != 1 else ''}, noise is the largest distance "
         "of a round from the median).",
         "",
