@@ -50,9 +50,11 @@ def big_photo(tmp_path):
     return path
 
 
-def uploading(window) -> bool:
-    rows = window.model.rows
-    return bool(rows) and rows[0].state is UploadState.UPLOADING and rows[0].progress > 0
+def uploading(window, path) -> bool:
+    # By path, not by position: the model sorts rows by name, so the big photo (dropped
+    # first, sent first) is not necessarily row 0.
+    row = window.model.row_for(path)
+    return row is not None and row.state is UploadState.UPLOADING and row.progress > 0
 
 
 def test_closing_the_window_mid_upload_stops_the_worker_thread_cleanly(
@@ -61,7 +63,7 @@ def test_closing_the_window_mid_upload_stops_the_worker_thread_cleanly(
     window = make_window(sign_in(server.url), engine_settings=EngineSettings(parallel=1))
     mime = file_urls(big_photo, theta_files["warning"])
     drop(window, mime)
-    qtbot.waitUntil(lambda: uploading(window), timeout=30_000)
+    qtbot.waitUntil(lambda: uploading(window, big_photo), timeout=30_000)
 
     thread = window.upload_thread
     started = time.monotonic()
@@ -83,7 +85,7 @@ def test_cancel_uploads_cancels_what_is_queued_but_not_later_drops(
     window = make_window(sign_in(server.url), engine_settings=EngineSettings(parallel=1))
     first = file_urls(big_photo, theta_files["warning"])
     drop(window, first)
-    qtbot.waitUntil(lambda: uploading(window), timeout=30_000)
+    qtbot.waitUntil(lambda: uploading(window, big_photo), timeout=30_000)
     window.cancel_button.click()
     qtbot.waitUntil(lambda: all_final(window, 2), timeout=30_000)
     assert [row.state for row in window.model.rows] == [UploadState.CANCELLED] * 2
