@@ -4,6 +4,8 @@ import socket
 
 import pytest
 
+from tests.support.engine_harness import Background
+
 
 @pytest.fixture
 def unused_port() -> int:
@@ -11,3 +13,12 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Stop an engine a failed test left running, before its fixtures (queue, server) end."""
+    try:
+        return (yield)
+    finally:
+        Background.stop_stragglers()

@@ -125,13 +125,30 @@ class EventLog:
 
 
 class Background:
-    """engine.run() on a thread; join() returns its RunResult (or re-raises its error)."""
+    """engine.run() on a thread; join() returns its RunResult (or re-raises its error).
+
+    Every runner still going when its test ends is stopped by `stop_stragglers()` (an
+    autouse fixture in tests/e2e/conftest.py), so a failed assertion cannot leave an engine
+    running against a closed queue while later tests run.
+    """
+
+    running: list[Background] = []
 
     def __init__(self, engine: UploadEngine, **kwargs: Any) -> None:
         self.result: RunResult | None = None
         self.error: BaseException | None = None
+        self._engine = engine
         self._thread = threading.Thread(target=self._run, args=(engine, kwargs), daemon=True)
+        Background.running.append(self)
         self._thread.start()
+
+    @classmethod
+    def stop_stragglers(cls, timeout: float = 30) -> None:
+        while cls.running:
+            runner = cls.running.pop()
+            if runner._thread.is_alive():
+                runner._engine.stop()
+                runner._thread.join(timeout)
 
     def _run(self, engine: UploadEngine, kwargs: dict[str, Any]) -> None:
         try:

@@ -267,7 +267,16 @@ class Image360Client:
             token = self.tokens.refresh(None, self._refresh_call)
         for attempt in range(2):
             kwargs = make_body() if make_body else {}
-            response = self._send(method, path, token=token, read_timeout=read_timeout, **kwargs)
+            try:
+                response = self._send(
+                    method, path, token=token, read_timeout=read_timeout, **kwargs
+                )
+            finally:
+                # A reset mid-body leaves the streamed file open inside the body; close it
+                # now rather than whenever the garbage collector gets to it.
+                body = kwargs.get("data")
+                if isinstance(body, MultipartFileBody):
+                    body.close()
             if response.status_code != 401 or attempt == 1:
                 break
             log.info("access token refused (%s); refreshing", self._code(response))

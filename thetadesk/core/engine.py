@@ -26,7 +26,8 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -349,16 +350,14 @@ class UploadEngine:
 
     def pause_all(self) -> None:
         """Stop sending: uploads in flight are interrupted and will start over on resume."""
-        with self._cond:
+        with self._status_change(), self._cond:
             self._user_paused = True
             self._cond.notify_all()
-        self._emit_status()
 
     def resume_all(self) -> None:
-        with self._cond:
+        with self._status_change(), self._cond:
             self._user_paused = False
             self._cond.notify_all()
-        self._emit_status()
 
     def cancel_all(self) -> int:
         """Cancel every file not finished yet, including those in flight."""
@@ -381,10 +380,9 @@ class UploadEngine:
 
     def signed_in_again(self) -> None:
         """The client has fresh tokens (client.sign_in or resume_session): carry on."""
-        with self._cond:
+        with self._status_change(), self._cond:
             self._sign_in_reason = None
             self._cond.notify_all()
-        self._emit_status()
 
     def stop(self) -> None:
         """Make run() return soon; uploads in flight are interrupted and stay queued."""
@@ -506,40 +504,40 @@ class UploadEngine:
             self._server_answered()
 
     def _network_trouble(self, exc: ApiError, *, new_failure: bool = False) -> None:
-        with self._cond:
-            now = time.monotonic()
-            outage = self._outage
-            if outage is not None and not new_failure and now < outage.retry_at:
-                return  # the same outage, reported by another worker
-            if outage is None:
-                outage = self._outage = _Outage()
-            outage.failures += 1
-            delay = self.settings.backoff.delay(outage.failures, exc.retry_after)
-            outage.retry_at = now + delay
-            outage.reason = str(exc)
-            outage.offline = isinstance(exc, ServerUnreachable)
-            self._cond.notify_all()
-        log.info("server trouble (%s); trying again in %.1f s", exc, delay)
-        self._emit_status()
+        with self._status_change():
+            with self._cond:
+                now = time.monotonic()
+                outage = self._outage
+                if outage is not None and not new_failure and now < outage.retry_at:
+                    return  # the same outage, reported by another worker
+                if outage is None:
+                    outage = self._outage = _Outage()
+                outage.failures += 1
+                delay = self.settings.backoff.delay(outage.failures, exc.retry_after)
+                outage.retry_at = now + delay
+                outage.reason = str(exc)
+                outage.offline = isinstance(exc, ServerUnreachable)
+                self._cond.notify_all()
+            log.info("server trouble (%s); trying again in %.1f s", exc, delay)
 
     def _server_answered(self) -> None:
-        with self._cond:
-            if self._outage is None:
-                return
-            self._outage = None
-            self._cond.notify_all()
-        log.info("the server answers again; resuming")
-        self._emit_status()
+        with self._status_change():
+            with self._cond:
+                if self._outage is None:
+                    return
+                self._outage = None
+                self._cond.notify_all()
+            log.info("the server answers again; resuming")
 
     def _need_sign_in(self, reason: str) -> None:
-        with self._cond:
-            first = self._sign_in_reason is None
-            self._sign_in_reason = reason or "Sign-in needed"
-            self._outage = None
-            self._cond.notify_all()
-        if first:
-            log.info("queue paused: %s", reason)
-        self._emit_status()
+        with self._status_change():
+            with self._cond:
+                first = self._sign_in_reason is None
+                self._sign_in_reason = reason or "Sign-in needed"
+                self._outage = None
+                self._cond.notify_all()
+            if first:
+                log.info("queue paused: %s", reason)
 
     def _status_locked(self) -> tuple[QueueStatus, str, float | None, bool]:
         if not self._running:
@@ -555,6 +553,21 @@ class UploadEngine:
             outage = self._outage
             return QueueStatus.WAITING_FOR_SERVER, outage.reason, retry_at, outage.offline
         return QueueStatus.RUNNING, "", None, False
+
+    @contextmanager
+    def _status_change(self) -> Iterator[None]:
+        """Wrap a change of what status() reports, then report it.
+
+        The change and its event happen under one lock, so events come out in the order of
+        the changes and none is lost: otherwise a worker whose upload succeeded could clear
+        a brief outage before the worker that hit it had reported it, and nobody would learn
+        why that file was sent again.
+        """
+        with self._emit_lock:
+            try:
+                yield
+            finally:
+                self._emit_status()
 
     def _emit_status(self) -> None:
         with self._emit_lock:
