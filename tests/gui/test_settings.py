@@ -20,7 +20,7 @@ from tests.gui.helpers import (
 from thetadesk.core.credentials import SERVICE, CredentialStore, account_key
 from thetadesk.gui import login_dialog, settings_dialog
 from thetadesk.gui.photo_model import UploadState
-from thetadesk.gui.settings import LOCAL_SERVER, AppSettings, SettingsStore, title_for
+from thetadesk.gui.settings import DEMO_SERVER, LOCAL_SERVER, AppSettings, SettingsStore, title_for
 from thetadesk.gui.settings_dialog import SettingsChoice, SettingsDialog
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS)
@@ -64,10 +64,14 @@ def test_the_dialog_offers_presets_and_refuses_what_cannot_work(qtbot):
     qtbot.addWidget(dialog)
     assert dialog.preset_box.currentText() == "Local server"
     assert dialog.server_edit.text() == LOCAL_SERVER and dialog.server_edit.isReadOnly()
-    # The public demo server: thetadesk does not ship its address; the user types it.
+    # The public demo server: its address is fixed, and the note says uploads are public.
     dialog.preset_box.setCurrentText("image360 demo server")
-    assert dialog.server_edit.text() == "" and not dialog.server_edit.isReadOnly()
-    assert "enter" in dialog.preset_note.text()
+    assert dialog.server_edit.text() == DEMO_SERVER and dialog.server_edit.isReadOnly()
+    assert "published, GPS included" in dialog.preset_note.text()
+    # Any other server: typed in.
+    dialog.preset_box.setCurrentText("Other server")
+    assert not dialog.server_edit.isReadOnly()
+    dialog.server_edit.clear()
     qtbot.keyClicks(dialog.server_edit, "https://demo.example")
     dialog.parallel_box.setValue(2)
     dialog.title_edit.setText("{date}")
@@ -78,12 +82,15 @@ def test_the_dialog_offers_presets_and_refuses_what_cannot_work(qtbot):
     chosen = dialog.chosen()
     assert isinstance(chosen, AppSettings)
     assert chosen.server_url == "https://demo.example"
-    assert chosen.demo_server_url == "https://demo.example"
     assert (chosen.parallel_uploads, chosen.title_pattern) == (2, "{stem} by me")
     dialog.server_edit.setText("http://photos.example.org")
     assert "Refusing plain http://" in dialog.chosen()
     dialog.sign_out_button.click()
     assert dialog.sign_out_requested
+    # Opened again on the demo server (however its address was written): that preset.
+    again = SettingsDialog(AppSettings(server_url=DEMO_SERVER + "/"), signed_in_as="")
+    qtbot.addWidget(again)
+    assert again.preset_box.currentText() == "image360 demo server"
 
 
 def test_batch_defaults_and_rejecting_needs_review_apply_to_new_files(

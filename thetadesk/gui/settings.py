@@ -31,18 +31,21 @@ TITLE_FIELDS = ("stem", "name", "folder", "n")
 @dataclass(frozen=True)
 class ServerPreset:
     name: str
-    url: str  # empty: the user fills it in (kept as AppSettings.demo_server_url)
+    url: str
     note: str = ""
 
 
+# The public image360 playground that the API notes follow (its address is in the
+# theta360.guide tutorials and the published sample clients). Its account is public too,
+# but thetadesk ships no credentials: the user types them at sign-in.
+DEMO_SERVER = "https://image360.oppget.com"
+
 SERVER_PRESETS = (
     ServerPreset("Local server", LOCAL_SERVER, "the reference server on this computer"),
-    # thetadesk does not ship the public demo server's address (it is not published with
-    # the API notes it follows): the user types it once and it is remembered.
     ServerPreset(
         "image360 demo server",
-        "",
-        "enter the public demo server's https:// address; uploads there are public, GPS included",
+        DEMO_SERVER,
+        "a public playground: everything uploaded there is published, GPS included",
     ),
 )
 
@@ -53,7 +56,6 @@ class AppSettings:
 
     server_url: str = LOCAL_SERVER
     username: str = ""
-    demo_server_url: str = ""
     remember_me: bool = True
     parallel_uploads: int = 3
     needs_review: str = "hold"  # "hold": wait for "Upload anyway"; "reject": never send

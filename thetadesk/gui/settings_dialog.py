@@ -73,7 +73,6 @@ class SettingsDialog(QDialog):
         self.preset_note = QLabel()
         self.preset_note.setWordWrap(True)
         self.preset_box.currentIndexChanged.connect(self._preset_changed)
-        self.server_edit.textEdited.connect(self._server_edited)
         server_form = QFormLayout()
         server_form.addRow("&Server:", self.preset_box)
         server_form.addRow("&Address:", self.server_edit)
@@ -162,9 +161,7 @@ class SettingsDialog(QDialog):
 
     def _select_server(self, url: str) -> None:
         for position, preset in enumerate(SERVER_PRESETS):
-            matches = preset.url and _same_server(preset.url, url)
-            demo = not preset.url and self._settings.demo_server_url
-            if matches or (demo and _same_server(self._settings.demo_server_url, url)):
+            if _same_server(preset.url, url):
                 self.preset_box.setCurrentIndex(position)
                 self._preset_changed(position)
                 self.server_edit.setText(url)
@@ -176,18 +173,12 @@ class SettingsDialog(QDialog):
     def _preset_changed(self, position: int) -> None:
         if position < len(SERVER_PRESETS):
             preset = SERVER_PRESETS[position]
-            fixed = bool(preset.url)
-            self.server_edit.setText(preset.url or self._settings.demo_server_url)
-            self.server_edit.setReadOnly(fixed)
+            self.server_edit.setText(preset.url)
+            self.server_edit.setReadOnly(True)
             self.preset_note.setText(preset.note)
         else:
             self.server_edit.setReadOnly(False)
             self.preset_note.setText("Any server that speaks the image360 API.")
-
-    def _server_edited(self, text: str) -> None:
-        position = self.preset_box.currentIndex()
-        if position < len(SERVER_PRESETS) and not SERVER_PRESETS[position].url:
-            self._settings = replace(self._settings, demo_server_url=text.strip())
 
     # -- answers ---------------------------------------------------------------------------
 
