@@ -8,6 +8,7 @@ skipped, which is what lets a dialog close while its job is still running.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,19 +31,44 @@ class Outcome(Generic[T]):
 
 
 class _Dispatcher(QObject):
-    """Lives in the GUI thread for the application's lifetime; hands outcomes to callbacks."""
+    """Lives in the GUI thread for the application's lifetime; hands outcomes to callbacks.
 
-    deliver = Signal(object, object, object)  # receiver, callback, Outcome
+    The receiver, the callback and the job's function are kept here, on the GUI thread,
+    until the outcome is delivered; the pool thread only ever holds the function while it
+    runs, and lets go of it before it reports. So the last reference to a dialog (often
+    held by a callback's closure) is never dropped in a pool thread, where destroying a
+    QObject with timers or children is not safe.
+    """
+
+    deliver = Signal(int, object)  # job number, Outcome
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
+        self._waiting: dict[int, tuple[QObject, Callable[[Outcome[Any]], None], object]] = {}
+        self._numbers = itertools.count(1)
         # Emitted from pool threads; this object lives in the GUI thread, so it is queued.
         self.deliver.connect(self._call)
 
-    @Slot(object, object, object)
-    def _call(
-        self, receiver: QObject, callback: Callable[[Outcome[Any]], None], outcome: Any
-    ) -> None:
+    def register(
+        self,
+        receiver: QObject,
+        callback: Callable[[Outcome[Any]], None],
+        function: Callable[[], Any],
+    ) -> int:
+        # Jobs a pool dropped unstarted (pool.clear() on close) never report: forget those
+        # whose receiver is gone, so their closures do not pile up.
+        for stale in [n for n, (r, _, _) in self._waiting.items() if not shiboken6.isValid(r)]:
+            del self._waiting[stale]
+        number = next(self._numbers)
+        self._waiting[number] = (receiver, callback, function)
+        return number
+
+    @Slot(int, object)
+    def _call(self, number: int, outcome: Any) -> None:
+        entry = self._waiting.pop(number, None)
+        if entry is None:
+            return  # forgotten: its receiver was gone
+        receiver, callback, _function = entry
         if not shiboken6.isValid(receiver):
             return  # the dialog or window that asked is gone
         callback(outcome)
@@ -64,25 +90,23 @@ def _get_dispatcher() -> _Dispatcher:
 
 
 class _Job(QRunnable):
-    def __init__(
-        self,
-        function: Callable[[], Any],
-        dispatcher: _Dispatcher,
-        receiver: QObject,
-        callback: Callable[[Outcome[Any]], None],
-    ) -> None:
+    def __init__(self, function: Callable[[], Any], dispatcher: _Dispatcher, number: int) -> None:
         super().__init__()
-        self._function = function
+        self._function: Callable[[], Any] | None = function
         self._dispatcher = dispatcher
-        self._receiver = receiver
-        self._callback = callback
+        self._number = number
 
     def run(self) -> None:
+        function, self._function = self._function, None
+        assert function is not None
         try:
-            outcome: Outcome[Any] = Outcome(value=self._function())
+            outcome: Outcome[Any] = Outcome(value=function())
         except Exception as exc:  # noqa: BLE001 - handed to the GUI thread as data
             outcome = Outcome(error=exc)
-        self._dispatcher.deliver.emit(self._receiver, self._callback, outcome)
+        # The dispatcher still holds the function until delivery: this is not the last
+        # reference, so nothing it captured is destroyed on this thread.
+        del function
+        self._dispatcher.deliver.emit(self._number, outcome)
 
 
 def run_in_pool(
@@ -94,5 +118,6 @@ def run_in_pool(
 ) -> None:
     """Run `function` on `pool` (the global one by default); then `callback(outcome)` on the
     GUI thread, unless `receiver` has been deleted by then. Call from the GUI thread."""
-    job = _Job(function, _get_dispatcher(), receiver, callback)
-    (pool or QThreadPool.globalInstance()).start(job)
+    dispatcher = _get_dispatcher()
+    number = dispatcher.register(receiver, callback, function)
+    (pool or QThreadPool.globalInstance()).start(_Job(function, dispatcher, number))
