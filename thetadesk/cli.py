@@ -56,7 +56,17 @@ def _out(line: str = "") -> None:
     # What the output's encoding cannot carry (a Japanese name on a Windows pipe in cp1252)
     # prints as backslash escapes rather than ending the command with a traceback.
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    print(line.encode(encoding, "backslashreplace").decode(encoding), flush=True)
+    try:
+        print(line.encode(encoding, "backslashreplace").decode(encoding), flush=True)
+    except BrokenPipeError:
+        # The reader left (`thetadesk check | head`). Later lines go nowhere, and Python's
+        # own flush at exit must not fail on the closed pipe either. The main thread stops
+        # the command; an upload's report lines (from engine threads) just stop showing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        if threading.current_thread() is threading.main_thread():
+            raise
 
 
 def _err(line: str) -> None:
@@ -472,4 +482,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(str(exc))
     except KeyboardInterrupt:
         _err("interrupted")
+    except BrokenPipeError:
+        pass  # the reader of our output has gone; nothing to say, and nowhere to say it
     return EXIT_ERROR
