@@ -7,41 +7,18 @@ import keyring.backends.fail
 import keyring.backends.null
 import keyring.errors
 
+from tests.support.keychain import MemoryKeychain
 from thetadesk.core.credentials import CredentialStore
 
 SERVER, USER = "https://photos.example/", "tutorial"
 
 
-class Keychain(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self, broken: bool = False) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-        self.broken = broken
-
-    def get_password(self, service: str, username: str) -> str | None:
-        if self.broken:
-            raise keyring.errors.KeyringLocked("locked")
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        if self.broken:
-            raise keyring.errors.KeyringLocked("locked")
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.entries:
-            raise keyring.errors.PasswordDeleteError("none")
-        del self.entries[(service, username)]
-
-
-class PlaintextKeyring(Keychain):
+class PlaintextKeyring(MemoryKeychain):
     """Named like keyrings.alt's file backend, which keeps secrets readable on disk."""
 
 
 def test_save_load_delete_per_server_and_user() -> None:
-    keychain = Keychain()
+    keychain = MemoryKeychain()
     store = CredentialStore(keychain)
     assert not store.memory_only and store.problem == ""
     store.save(SERVER, USER, "refresh-1")
@@ -56,7 +33,7 @@ def test_save_load_delete_per_server_and_user() -> None:
 
 
 def test_saver_follows_rotation_and_sign_out() -> None:
-    store = CredentialStore(Keychain())
+    store = CredentialStore(MemoryKeychain())
     on_refresh = store.saver(SERVER, USER)
     on_refresh("first")
     on_refresh("rotated")
@@ -81,6 +58,6 @@ def test_insecure_backends_mean_memory_only_and_say_so() -> None:
 
 
 def test_a_locked_keychain_falls_back_to_memory() -> None:
-    store = CredentialStore(Keychain(broken=True))
+    store = CredentialStore(MemoryKeychain(locked=True))
     store.save(SERVER, USER, "refresh")
     assert store.memory_only and store.load(SERVER, USER) == "refresh"

@@ -9,7 +9,6 @@ import re
 import threading
 from pathlib import Path
 
-import keyring.backend
 import pytest
 import requests
 
@@ -24,6 +23,7 @@ from tests.support.engine_harness import (
     signed_in,
 )
 from tests.support.jwt_clock import wait_until_expired
+from tests.support.keychain import MemoryKeychain
 from tests.support.live_server import start_server
 from thetadesk.core.api import Image360Client
 from thetadesk.core.credentials import CredentialStore
@@ -32,25 +32,6 @@ from thetadesk.core.logging_setup import init_logging, stop_logging
 from thetadesk.core.queue_store import ItemState, QueueStore
 
 ROTATING = {"IMAGE360_ROTATE_REFRESH_TOKENS": "1"}
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A stand-in for the OS keychain (a secure backend as far as the store can tell)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +91,7 @@ def pause_until_expired(engine: UploadEngine, events: EventLog, client: Image360
 
 
 def test_short_tokens_with_rotation_refresh_once_per_expiry(rotating_server, store, tmp_path):
-    keychain = MemoryKeyring()
+    keychain = MemoryKeychain()
     credentials = CredentialStore(keychain)
     assert not credentials.memory_only
     client = Image360Client(

@@ -6,8 +6,6 @@ import os
 import time
 from pathlib import Path
 
-import keyring.backend
-import keyring.errors
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -78,26 +76,6 @@ def copied_a_while_ago(*paths: Path) -> None:
         os.utime(path, (past, past))
 
 
-class Keychain(keyring.backend.KeyringBackend):
-    """A secure-looking keychain that keeps entries in a dict (the test run's own backend
-    is the null one, which makes every session memory-only)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.entries:
-            raise keyring.errors.PasswordDeleteError("nothing stored")
-        del self.entries[(service, username)]
 
 
 def select(window: MainWindow, *paths: Path) -> None:

@@ -8,13 +8,13 @@ import pytest
 from tests.gui.helpers import (
     DEMO_USER,
     OFFSCREEN_SIZE_HINTS,
-    Keychain,
     all_final,
     drop,
     file_urls,
     server_titles,
     sign_in,
 )
+from tests.support.keychain import MemoryKeychain
 from thetadesk.core.credentials import SERVICE, CredentialStore, account_key
 from thetadesk.core.paths import AppPaths
 from thetadesk.core.runner_lock import RunnerLock
@@ -68,7 +68,7 @@ def test_remember_me_resumes_the_session_at_the_next_start_and_follows_rotation(
         raise AssertionError("the remembered session should not ask")
 
     monkeypatch.setattr(login_dialog, "ask", no_dialog)
-    keychain = Keychain()
+    keychain = MemoryKeychain()
     credentials = CredentialStore(keychain)
     session = sign_in(server.url)
     first = make_window(session, credentials=credentials)
@@ -101,7 +101,7 @@ def test_without_a_secure_keychain_the_user_is_told_the_session_is_not_kept(
 def test_a_revoked_remembered_session_asks_to_sign_in_again(
     qtbot, make_window, server, monkeypatch
 ):
-    keychain = Keychain()
+    keychain = MemoryKeychain()
     credentials = CredentialStore(keychain)
     credentials.save(server.url + "/", DEMO_USER, "not-a-valid-refresh-token")
     calls: list[dict] = []

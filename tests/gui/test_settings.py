@@ -10,13 +10,13 @@ import pytest
 from tests.gui.helpers import (
     DEMO_USER,
     OFFSCREEN_SIZE_HINTS,
-    Keychain,
     all_final,
     drop,
     file_urls,
     sign_in,
     state_of,
 )
+from tests.support.keychain import MemoryKeychain
 from thetadesk.core.credentials import SERVICE, CredentialStore, account_key
 from thetadesk.gui import login_dialog, settings_dialog
 from thetadesk.gui.photo_model import UploadState
@@ -131,7 +131,7 @@ def test_batch_defaults_and_rejecting_needs_review_apply_to_new_files(
 def test_sign_out_forgets_the_keychain_entry_and_sign_in_sends_what_waited(
     qtbot, make_window, server, theta_files, monkeypatch
 ):
-    keychain = Keychain()
+    keychain = MemoryKeychain()
     session = sign_in(server.url)
     window = make_window(session, credentials=CredentialStore(keychain))
     key = (SERVICE, account_key(session.client.base_url, DEMO_USER))
