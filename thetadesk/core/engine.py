@@ -34,6 +34,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from thetadesk.core.api import Image360Client
+from thetadesk.core.check_pool import (
+    CheckOutcome,
+    CheckPool,
+    CheckPoolUnavailable,
+    CheckRequest,
+)
 from thetadesk.core.errors import (
     ApiError,
     BadAnswer,
@@ -56,6 +62,7 @@ log = logging.getLogger(__name__)
 
 _HASH_CHUNK = 1024 * 1024
 ENQUEUE_CHUNK = 64  # files added per queue transaction
+CHECK_BATCH = 16  # files per round trip to a check process (and per queue transaction)
 
 
 class QueueStatus(StrEnum):
@@ -216,6 +223,8 @@ class UploadEngine:
         should_cancel: Callable[[], bool] | None = None,
         inspect: Inspector | None = None,
         lock_path: str | os.PathLike[str] | None = None,
+        check_pool: CheckPool | None = None,
+        on_inspected: Callable[[Path, Inspection], None] | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -226,6 +235,11 @@ class UploadEngine:
         self._on_progress = on_progress
         self._should_cancel = should_cancel
         self._inspect: Inspector = inspect or inspect_file
+        # With a pool, files are hashed and inspected in its processes, in batches, by the
+        # "check" thread (`inspect` is then not called: `on_inspected` hears of each).
+        self._check_pool = check_pool
+        self._on_inspected = on_inspected
+        self._pool_usable = check_pool is not None
         if lock_path is None and store.db_path != ":memory:":
             lock_path = store.db_path + ".lock"
         self._runner_lock = RunnerLock(lock_path) if lock_path is not None else None
@@ -420,9 +434,13 @@ class UploadEngine:
                 for n in range(self.settings.parallel)
             ]
             # One more that only checks: the next files are hashed and inspected while
-            # others are being sent, so even one stream never waits for a check.
+            # others are being sent, so even one stream never waits for a check. With a
+            # check pool it is the only one that checks, in batches.
+            check = self._check_batches if self._pool_usable else self._worker
             workers.append(
-                threading.Thread(target=self._worker, args=(True,), name="check", daemon=True)
+                threading.Thread(
+                    target=check, kwargs={"checks_only": True}, name="check", daemon=True
+                )
             )
             for worker in workers:
                 worker.start()
@@ -603,7 +621,11 @@ class UploadEngine:
                     uploads = (
                         not checks_only and self._sign_in_reason is None and self._outage is None
                     )
-                    item = self.store.claim_next(self.server, self.username, uploads=uploads)
+                    # The check pool's thread does the checks while the pool works.
+                    checks = checks_only or not self._pool_usable
+                    item = self.store.claim_next(
+                        self.server, self.username, uploads=uploads, checks=checks
+                    )
                     if item is not None:
                         job = self._jobs[item.id] = _Job(item.id)
                         return item, job
@@ -753,6 +775,14 @@ class UploadEngine:
             )
             return
 
+        self._complete(
+            [self._check_result(item, inspection, sha256, stat.st_size, stat.st_mtime_ns)]
+        )
+
+    def _check_result(
+        self, item: QueueItem, inspection: Inspection, sha256: str, size: int, mtime_ns: int
+    ) -> dict[str, Any]:
+        """What a finished check of these bytes records (complete_checks' arguments)."""
         verdict = inspection.verdict
         reason = "; ".join(inspection.reasons)
         if verdict.uploadable or (verdict is Verdict.NEEDS_REVIEW and item.allow_review):
@@ -772,18 +802,157 @@ class UploadEngine:
         for key_name in derived:  # the user's own value wins when it was given
             if item.fields.get(key_name):
                 fields[key_name] = item.fields[key_name]
-        updated = self.store.complete_check(
-            item.id,
-            sha256=sha256,
-            size=stat.st_size,
-            mtime_ns=stat.st_mtime_ns,
-            verdict=verdict.value,
-            state=state,
-            reason=reason,
-            fields=fields,
-        )
-        if updated is not None:
-            self._emit(ItemChanged(updated))
+        return {
+            "item_id": item.id,
+            "sha256": sha256,
+            "size": size,
+            "mtime_ns": mtime_ns,
+            "verdict": verdict.value,
+            "state": state,
+            "reason": reason,
+            "fields": fields,
+        }
+
+    def _complete(self, results: list[dict[str, Any]]) -> None:
+        for updated in self.store.complete_checks(results):
+            if updated is not None:
+                self._emit(ItemChanged(updated))
+
+    # -- checking in a process pool --------------------------------------------------------
+
+    def _claim_checks(self, block: bool) -> list[tuple[QueueItem, _Job]] | None:
+        """Up to CHECK_BATCH queued rows, now `checking`; None when stopping. Waits for
+        work only with `block`."""
+        with self._cond:
+            while True:
+                if self._stopping:
+                    return None
+                if not self._user_paused:
+                    items = self.store.claim_checks(self.server, self.username, CHECK_BATCH)
+                    if items:
+                        claimed = []
+                        for item in items:
+                            job = self._jobs[item.id] = _Job(item.id)
+                            claimed.append((item, job))
+                        return claimed
+                if not block:
+                    return []
+                self._cond.wait(0.5)
+
+    def _check_batches(self, checks_only: bool = True) -> None:
+        """The check thread with a pool: keeps every pool process busy with a batch (and
+        one more queued for each), and records each batch in one transaction."""
+        assert self._check_pool is not None
+        pool = self._check_pool
+        in_flight: list[tuple[Any, list[tuple[QueueItem, _Job]]]] = []
+        stopping = False
+        while True:
+            while not stopping and len(in_flight) < 2 * pool.processes:
+                claimed = self._claim_checks(block=not in_flight)
+                if claimed is None:
+                    stopping = True
+                    break
+                if not claimed:
+                    break
+                # The claims are not reported one by one: queued and checking look the
+                # same to a user, and the result follows within a batch's time.
+                requests = [
+                    CheckRequest(
+                        item.path,
+                        self.settings.settle_seconds,
+                        (item.sha256, item.size, item.mtime_ns)
+                        if item.sha256 and item.size is not None and item.mtime_ns is not None
+                        else None,
+                    )
+                    for item, _job in claimed
+                ]
+                try:
+                    future = pool.submit(requests)
+                except CheckPoolUnavailable:
+                    self._checks_without_pool(claimed)
+                    continue
+                in_flight.append((future, claimed))
+            if not in_flight:
+                if stopping or not self._pool_usable:
+                    break
+                continue
+            future, claimed = in_flight.pop(0)
+            try:
+                outcomes = pool.result(future)
+            except CheckPoolUnavailable:
+                self._checks_without_pool(claimed)
+                continue
+            self._record_batch(claimed, outcomes)
+        if not self._pool_usable and not stopping:
+            self._worker(checks_only=True)  # carry on checking here, one file at a time
+
+    def _checks_without_pool(self, claimed: list[tuple[QueueItem, _Job]]) -> None:
+        with self._cond:
+            self._pool_usable = False  # upload workers check too from now on
+            self._cond.notify_all()
+        for item, job in claimed:
+            self._check_here(item, job)
+
+    def _check_here(self, item: QueueItem, job: _Job) -> None:
+        """One claimed row checked on this thread, the way the other workers do."""
+        try:
+            self._check(item, job)
+        except Exception as exc:  # a bug must not lose the row: fail it visibly
+            log.exception("unexpected error with %s", printable_path(item.path))
+            self._finish(
+                item,
+                state=ItemState.FAILED,
+                reason=f"unexpected error ({type(exc).__name__}); details in the log",
+                retryable=True,
+            )
+        finally:
+            with self._cond:
+                self._jobs.pop(item.id, None)
+                self._cond.notify_all()
+
+    def _record_batch(
+        self, claimed: list[tuple[QueueItem, _Job]], outcomes: list[CheckOutcome]
+    ) -> None:
+        results: list[dict[str, Any]] = []
+        slow: list[tuple[QueueItem, _Job]] = []
+        try:
+            for (item, job), outcome in zip(claimed, outcomes, strict=True):
+                if job.request is not None:
+                    self._after_interruption(item, job)
+                elif outcome.status == "done" and outcome.inspection is not None:
+                    if self._on_inspected is not None:
+                        try:
+                            self._on_inspected(item.path, outcome.inspection)
+                        except Exception:
+                            log.exception("on_inspected callback failed")
+                    results.append(
+                        self._check_result(
+                            item, outcome.inspection, outcome.sha256, outcome.size, outcome.mtime_ns
+                        )
+                    )
+                elif outcome.status == "gone":
+                    self._finish(
+                        item, state=ItemState.FAILED, reason="the file is gone", retryable=False
+                    )
+                elif outcome.status == "error":
+                    self._finish(
+                        item,
+                        state=ItemState.FAILED,
+                        reason=f"cannot read the file: {outcome.error}",
+                        retryable=True,
+                    )
+                else:  # still being written, or changed while read: wait for it here
+                    slow.append((item, job))
+            self._complete(results)
+        finally:
+            with self._cond:
+                waiting = {item.id for item, _job in slow}
+                for item, _job in claimed:
+                    if item.id not in waiting:
+                        self._jobs.pop(item.id, None)
+                self._cond.notify_all()
+        for item, job in slow:
+            self._check_here(item, job)
 
     # -- uploading -------------------------------------------------------------------------
 

@@ -509,13 +509,19 @@ class QueueStore:
             ).rowcount
         return int(checking) + int(uploading)
 
-    def claim_next(self, server: str, username: str, *, uploads: bool = True) -> QueueItem | None:
-        """Take the oldest queued (or, with `uploads`, ready) row.
+    def claim_next(
+        self, server: str, username: str, *, uploads: bool = True, checks: bool = True
+    ) -> QueueItem | None:
+        """Take the oldest queued (with `checks`) or ready (with `uploads`) row.
 
         queued → checking, ready → uploading, in one transaction: two threads never get
         the same row.
         """
-        states = [ItemState.QUEUED.value] + ([ItemState.READY.value] if uploads else [])
+        states = ([ItemState.QUEUED.value] if checks else []) + (
+            [ItemState.READY.value] if uploads else []
+        )
+        if not states:
+            return None
         query = (
             f"SELECT {_COLUMNS} FROM items WHERE server = ? AND username = ? "
             f"AND state IN ({','.join('?' * len(states))}) ORDER BY id LIMIT 1"
@@ -537,6 +543,39 @@ class QueueStore:
                     target = ItemState.CHECKING if checking else ItemState.UPLOADING
                     return self._update(conn, seen.id, {"state": target})
 
+    def claim_checks(self, server: str, username: str, limit: int) -> list[QueueItem]:
+        """Take up to `limit` of the oldest queued rows for checking (queued → checking), in
+        one transaction that waits for no disk (a claim for checking sends nothing)."""
+        with self._transaction(durable=False) as conn:
+            ids = [
+                int(row[0])
+                for row in conn.execute(
+                    "SELECT id FROM items WHERE server = ? AND username = ? AND state = ? "
+                    "ORDER BY id LIMIT ?",
+                    (server, username, ItemState.QUEUED.value, limit),
+                )
+            ]
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            conn.execute(
+                f"UPDATE items SET state = ?, updated_at = ? WHERE id IN ({marks})",
+                (ItemState.CHECKING.value, time.time(), *ids),
+            )
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM items WHERE id IN ({marks}) ORDER BY id", ids
+            ).fetchall()
+            return [_row_to_item(row) for row in rows]
+
+    def complete_checks(self, results: Sequence[Mapping[str, Any]]) -> list[QueueItem | None]:
+        """`complete_check` for many rows (each mapping holds its keyword arguments and
+        `item_id`) in one transaction, in order: a copy of a photo checked in the same batch
+        as its original is skipped as a duplicate just the same."""
+        if not results:
+            return []
+        with self._transaction(durable=False) as conn:
+            return [self._complete_check(conn, **result) for result in results]
+
     def complete_check(
         self,
         item_id: int,
@@ -554,43 +593,68 @@ class QueueStore:
         The duplicate lookup and the state change are one transaction, so two threads that
         check two copies of one photo at once cannot both end up `ready`.
         """
-        fields_json = json.dumps(dict(fields), sort_keys=True)
         # Not durable: undone by a power cut, the row is checked again (the claim of a row
         # for sending, which reads this, is durable and syncs this commit with it).
         with self._transaction(durable=False) as conn:
-            current = self._get(conn, item_id)
-            if current is None or current.state is not ItemState.CHECKING:
-                return current
-            twin = conn.execute(
-                "SELECT id, path FROM items WHERE server = ? AND username = ? AND sha256 = ? "
-                f"AND id != ? AND state IN ({','.join('?' * len(_DEDUPE_STATES))}) "
-                "ORDER BY id LIMIT 1",
-                (
-                    current.server,
-                    current.username,
-                    sha256,
-                    item_id,
-                    *[s.value for s in _DEDUPE_STATES],
-                ),
-            ).fetchone()
-            changes: dict[str, Any] = {
-                "sha256": sha256,
-                "size": size,
-                "mtime_ns": mtime_ns,
-                "verdict": verdict,
-                "fields": fields_json,
-                "state": state,
-                "reason": reason,
-                "retryable": 0,
-            }
-            if twin is not None and state in (ItemState.READY, ItemState.HELD):
-                twin_name = os.path.basename(os.fsdecode(bytes(twin[1])))
-                changes.update(
-                    state=ItemState.SKIPPED,
-                    duplicate_of=int(twin[0]),
-                    reason=f"same photo as {twin_name}",
-                )
-            return self._update(conn, item_id, changes)
+            return self._complete_check(
+                conn,
+                item_id,
+                sha256=sha256,
+                size=size,
+                mtime_ns=mtime_ns,
+                verdict=verdict,
+                state=state,
+                reason=reason,
+                fields=fields,
+            )
+
+    def _complete_check(
+        self,
+        conn: sqlite3.Connection,
+        item_id: int,
+        *,
+        sha256: str,
+        size: int,
+        mtime_ns: int,
+        verdict: str,
+        state: ItemState,
+        reason: str,
+        fields: Mapping[str, str],
+    ) -> QueueItem | None:
+        fields_json = json.dumps(dict(fields), sort_keys=True)
+        current = self._get(conn, item_id)
+        if current is None or current.state is not ItemState.CHECKING:
+            return current
+        twin = conn.execute(
+            "SELECT id, path FROM items WHERE server = ? AND username = ? AND sha256 = ? "
+            f"AND id != ? AND state IN ({','.join('?' * len(_DEDUPE_STATES))}) "
+            "ORDER BY id LIMIT 1",
+            (
+                current.server,
+                current.username,
+                sha256,
+                item_id,
+                *[s.value for s in _DEDUPE_STATES],
+            ),
+        ).fetchone()
+        changes: dict[str, Any] = {
+            "sha256": sha256,
+            "size": size,
+            "mtime_ns": mtime_ns,
+            "verdict": verdict,
+            "fields": fields_json,
+            "state": state,
+            "reason": reason,
+            "retryable": 0,
+        }
+        if twin is not None and state in (ItemState.READY, ItemState.HELD):
+            twin_name = os.path.basename(os.fsdecode(bytes(twin[1])))
+            changes.update(
+                state=ItemState.SKIPPED,
+                duplicate_of=int(twin[0]),
+                reason=f"same photo as {twin_name}",
+            )
+        return self._update(conn, item_id, changes)
 
     def retry(self, item_ids: Iterable[int] | None = None) -> int:
         """Failed and cancelled rows (all, or these) go back to `queued`."""

@@ -10,6 +10,8 @@ Checks, each printed on one line as ok, warn or FAIL:
   app       the window's modules (thetadesk.gui.app and everything it imports) import
   qt-jpeg   Qt can encode and decode a JPEG (imageformats/qjpeg) and has the svg/ico plugins
   pillow    Pillow can encode and decode a JPEG (thumbnails and EXIF in core)
+  checks    a check worker process starts and answers (the window checks files in them;
+            a frozen build needs multiprocessing.freeze_support() in its entry point)
   resources the icon files are where thetadesk.gui.resources looks, and Qt can draw the SVG
   tls       truststore works and the OS trust store it verifies servers with has CAs
   keyring   which keyring backend is in use and whether it keeps secrets safely
@@ -164,6 +166,25 @@ def check_pillow() -> str:
     return f"Pillow {Image.__version__} ({codec}) round-tripped a JPEG"
 
 
+def check_check_pool() -> str:
+    import tempfile
+    from pathlib import Path
+
+    from thetadesk.core.check_pool import CheckPool, CheckRequest
+
+    pool = CheckPool(processes=1)
+    try:
+        # A path that does not exist: the round trip is what is tested, and nothing is read.
+        missing = Path(tempfile.gettempdir()) / "thetadesk-self-test-no-such-file.jpg"
+        future = pool.submit([CheckRequest(missing, settle_seconds=0.0)])
+        [outcome] = future.result(timeout=60)
+    finally:
+        pool.shutdown()
+    if outcome.status != "gone":
+        raise CheckFailed(f"the check process answered {outcome.status!r}, expected 'gone'")
+    return "a check worker process started and answered"
+
+
 def check_resources() -> str:
     from PySide6.QtGui import QImage
 
@@ -267,6 +288,7 @@ CHECKS: list[tuple[str, Callable[[], str]]] = [
     ("app", check_app),
     ("qt-jpeg", check_qt_jpeg),
     ("pillow", check_pillow),
+    ("checks", check_check_pool),
     ("resources", check_resources),
     ("tls", check_tls),
     ("keyring", check_keyring),

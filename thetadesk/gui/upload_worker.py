@@ -22,6 +22,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from thetadesk.core.api import Image360Client
+from thetadesk.core.check_pool import CheckPool
 from thetadesk.core.engine import (
     EngineEvent,
     EngineSettings,
@@ -93,9 +94,14 @@ class UploadWorker(QObject):
     eventsReady = Signal()
     finished = Signal()
 
-    def __init__(self, *, busy_retry_seconds: float = BUSY_RETRY_SECONDS) -> None:
+    def __init__(
+        self, *, busy_retry_seconds: float = BUSY_RETRY_SECONDS, check_in_processes: bool = True
+    ) -> None:
         super().__init__()
         self._busy_retry = busy_retry_seconds
+        # Files are hashed and inspected in worker processes (started at the first check),
+        # so thousands of checks do not keep the GUI thread waiting for the GIL.
+        self._check_pool = CheckPool() if check_in_processes else None
         self._cond = threading.Condition()
         # Guarded by _cond.
         self._engine: UploadEngine | None = None
@@ -128,9 +134,12 @@ class UploadWorker(QObject):
         def on_progress(item_id: int, sent: int, total: int) -> None:
             self._post_progress(generation, item_id, sent, total)
 
+        def inspected(path: Path, inspection: Inspection) -> None:
+            self._post(generation, Inspected(Path(path), inspection))
+
         def inspect(path: Path) -> Inspection:
             inspection = inspect_file(path)
-            self._post(generation, Inspected(Path(path), inspection))
+            inspected(path, inspection)
             return inspection
 
         engine = UploadEngine(
@@ -142,6 +151,8 @@ class UploadWorker(QObject):
             on_progress=on_progress,
             should_cancel=lambda: self._leaving(engine),
             inspect=inspect,
+            check_pool=self._check_pool,
+            on_inspected=inspected,
         )
         with self._cond:
             previous = self._engine
@@ -243,6 +254,8 @@ class UploadWorker(QObject):
                 # run() returns once it was asked to leave; anything else: do not spin.
                 self._pause_while_current(engine, ERROR_RETRY_SECONDS)
         finally:
+            if self._check_pool is not None:
+                self._check_pool.shutdown()
             log.debug("upload worker stopped")
             with self._buffer_lock:
                 # A queue command still running (adding files) may report later: dropped,

@@ -1,0 +1,145 @@
+"""Checks in worker processes: the same verdicts, hashes and queue states as in threads;
+files still being written wait; a pool that cannot start or breaks falls back to threads.
+
+No server: the engine runs signed out, so it only checks (the window does the same until a
+sign-in)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.theta_fixtures import make_dualfisheye, make_plain_jpeg, make_theta_jpeg
+from thetadesk.core.api import Image360Client
+from thetadesk.core.check_pool import CheckPool, CheckPoolUnavailable, CheckRequest, check_one
+from thetadesk.core.engine import EngineSettings, UploadEngine
+from thetadesk.core.inspection import Inspection, inspect_file
+from thetadesk.core.queue_store import ItemState, QueueStore
+
+UNREACHABLE = "http://127.0.0.1:9"
+
+
+def _old(*paths: Path) -> None:
+    for path in paths:
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = CheckPool(processes=2)
+    yield pool
+    pool.shutdown()
+
+
+def _run_until(engine: UploadEngine, done: Callable[[], bool], timeout: float = 60) -> None:
+    thread = threading.Thread(target=lambda: engine.run(until_idle=False, wait_for_sign_in=True))
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not done():
+            assert time.monotonic() < deadline, "the checks did not finish"
+            time.sleep(0.02)
+    finally:
+        engine.stop()
+        thread.join(30)
+
+
+def _checked(store: QueueStore) -> bool:
+    return not store.items(states=[ItemState.QUEUED, ItemState.CHECKING])
+
+
+def test_check_one_reads_what_a_check_in_threads_reads(tmp_path):
+    path = make_theta_jpeg(tmp_path / "R0010001.JPG")
+    _old(path)
+    outcome = check_one(CheckRequest(path, settle_seconds=2.0))
+    assert outcome.status == "done"
+    assert outcome.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert outcome.inspection == inspect_file(path)
+    assert check_one(CheckRequest(tmp_path / "gone.JPG", 2.0)).status == "gone"
+    fresh = make_theta_jpeg(tmp_path / "R0010002.JPG")  # written just now: may still grow
+    assert check_one(CheckRequest(fresh, settle_seconds=60.0)).status == "unsettled"
+
+
+def test_the_engine_checks_in_the_pool_with_the_same_outcome(tmp_path, pool):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    files = [
+        make_theta_jpeg(folder / "R0010001.JPG", seed=1),
+        make_theta_jpeg(folder / "R0010002.JPG", model="RICOH THETA", gpano=False, seed=2),
+        make_plain_jpeg(folder / "export.jpg", seed=3),
+        make_dualfisheye(folder / "R0010004.JPG", seed=4),
+    ]
+    copy = folder / "R0010001 copy.JPG"
+    copy.write_bytes(files[0].read_bytes())  # a second copy, in the same batch
+    files += [make_theta_jpeg(folder / f"R00200{n:02d}.JPG", seed=10 + n) for n in range(30)]
+    files.append(copy)
+    _old(*files)
+    inspected: dict[Path, Inspection] = {}
+    with (
+        QueueStore(tmp_path / "pool.sqlite3") as with_pool,
+        QueueStore(tmp_path / "threads.sqlite3") as in_threads,
+    ):
+        engine = UploadEngine(
+            with_pool,
+            Image360Client(UNREACHABLE),
+            "u",
+            check_pool=pool,
+            on_inspected=lambda path, inspection: inspected.setdefault(path, inspection),
+            inspect=lambda path: pytest.fail("checked in a thread, not in the pool"),
+        )
+        engine.enqueue(files)
+        _run_until(engine, lambda: _checked(with_pool))
+        reference = UploadEngine(in_threads, Image360Client(UNREACHABLE), "u")
+        reference.enqueue(files)
+        _run_until(reference, lambda: _checked(in_threads))
+
+        def summary(store: QueueStore) -> dict[str, tuple[object, ...]]:
+            return {
+                item.path.name: (item.state, item.verdict, item.sha256, item.reason, item.size)
+                for item in store.items()
+            }
+
+        assert summary(with_pool) == summary(in_threads)
+        skipped = [i for i in with_pool.items() if i.state is ItemState.SKIPPED]
+        assert [i.path.name for i in skipped] == [copy.name]
+    assert set(inspected) == set(files)
+    assert inspected[files[0]] == inspect_file(files[0])
+    assert dict(inspected[files[0]].gpano)  # the GPano fields came through the pipe
+
+
+def test_a_file_still_being_written_waits_for_it_to_settle(tmp_path, pool):
+    path = make_theta_jpeg(tmp_path / "R0010001.JPG")  # just written
+    with QueueStore(tmp_path / "q.sqlite3") as store:
+        engine = UploadEngine(
+            store,
+            Image360Client(UNREACHABLE),
+            "u",
+            settings=EngineSettings(settle_seconds=0.5),
+            check_pool=pool,
+        )
+        engine.enqueue([path])
+        _run_until(engine, lambda: _checked(store))
+        [item] = store.items()
+    assert item.state is ItemState.READY
+    assert item.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class _Broken(CheckPool):
+    def submit(self, requests):  # type: ignore[no-untyped-def]
+        raise CheckPoolUnavailable("no processes here")
+
+
+def test_a_pool_that_cannot_start_leaves_the_checks_to_threads(tmp_path):
+    files = [make_theta_jpeg(tmp_path / f"R00100{n:02d}.JPG", seed=n) for n in range(20)]
+    _old(*files)
+    with QueueStore(tmp_path / "q.sqlite3") as store:
+        engine = UploadEngine(store, Image360Client(UNREACHABLE), "u", check_pool=_Broken())
+        engine.enqueue(files)
+        _run_until(engine, lambda: _checked(store))
+        assert {item.state for item in store.items()} == {ItemState.READY}
