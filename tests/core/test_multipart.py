@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import socket
+import threading
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
 
 import pytest
 
-from thetadesk.core.errors import Cancelled
-from thetadesk.core.multipart import MultipartFileBody
+from thetadesk.core.errors import Cancelled, FileChanged
+from thetadesk.core.http_session import _HTTPConnection, _HTTPSConnection, new_session
+from thetadesk.core.multipart import MAX_CHUNK, FileRegion, MultipartFileBody
 
 
 def parse(body: MultipartFileBody, data: bytes) -> dict[str, tuple[str | None, bytes]]:
@@ -26,7 +29,7 @@ def parse(body: MultipartFileBody, data: bytes) -> dict[str, tuple[str | None, b
 @pytest.fixture
 def photo(tmp_path: Path) -> Path:
     path = tmp_path / "ünïcode photo.jpg"
-    path.write_bytes(bytes(range(256)) * 4000 + b"\xff\xd9")  # ~1 MB, every byte value
+    path.write_bytes(bytes(range(256)) * 12000 + b"\xff\xd9")  # ~3 MB, every byte value
     return path
 
 
@@ -39,10 +42,8 @@ def test_body_streams_fields_and_the_exact_file_bytes(photo: Path):
         filename="Küche 1.jpg",
         on_progress=lambda sent, total: progress.append((sent, total)),
     )
-    chunks = []
-    while chunk := body.read(8192):
-        chunks.append(chunk)
-    data = b"".join(chunks)
+    assert not hasattr(body, "read")  # urllib3 would read a file-like body 16 KB at a time
+    data = b"".join(body.iter_bytes())
 
     assert len(data) == len(body) == body.len
     parts = parse(body, data)
@@ -51,18 +52,101 @@ def test_body_streams_fields_and_the_exact_file_bytes(photo: Path):
     assert parts["image"][0] == "Küche 1.jpg"
     assert parts["image"][1] == photo.read_bytes()
     sent = [s for s, _ in progress]
-    assert sent == sorted(sent) and sent[-1] == body.len
+    assert sent == sorted(sent) and sent[-1] == body.len == body.sent
     assert {total for _, total in progress} == {body.len}
 
 
+def test_the_file_goes_as_regions_no_larger_than_the_cap(photo: Path):
+    body = MultipartFileBody({"title": "x"}, "image", photo, filename="x.jpg")
+    chunks = list(body)
+    regions = [c for c in chunks if isinstance(c, FileRegion)]
+    assert isinstance(chunks[0], bytes) and isinstance(chunks[-1], bytes)
+    assert sum(len(r) for r in regions) == photo.stat().st_size
+    assert all(0 < len(r) <= MAX_CHUNK for r in regions)
+    # Contiguous, in order.
+    offsets = [sum(len(r) for r in regions[:i]) for i in range(len(regions))]
+    assert [r.offset for r in regions] == offsets
+
+
+def test_a_body_is_sent_once(photo: Path):
+    body = MultipartFileBody({}, "image", photo, filename="x.jpg")
+    list(body)
+    with pytest.raises(RuntimeError):
+        iter(body)
+
+
 def test_cancel_stops_between_chunks(photo: Path):
-    reads = 0
+    chunks = 0
 
     def cancel() -> bool:
-        return reads >= 3
+        return chunks >= 3
 
     body = MultipartFileBody({}, "image", photo, filename="x.jpg", should_cancel=cancel)
     with pytest.raises(Cancelled):
-        while body.read(8192):
-            reads += 1
-    assert reads == 3
+        for _chunk in body:
+            chunks += 1
+    assert chunks == 3
+    assert body._file is None or body._file.closed
+
+
+def test_a_file_that_shrinks_is_not_sent_short(photo: Path):
+    body = MultipartFileBody({}, "image", photo, filename="x.jpg")
+    with pytest.raises(FileChanged):
+        for chunk in body:
+            if isinstance(chunk, FileRegion):
+                photo.write_bytes(b"short")
+                chunk.read_all()
+
+
+def test_a_file_that_grows_sends_only_what_was_measured(photo: Path):
+    body = MultipartFileBody({}, "image", photo, filename="x.jpg")
+    original = photo.read_bytes()
+    with photo.open("ab") as file:
+        file.write(b"appended after the body was measured")
+    data = b"".join(body.iter_bytes())
+    assert len(data) == body.len
+    assert parse(body, data)["image"][1] == original
+
+
+class _Sink:
+    """A TCP listener that keeps everything one connection sends."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port_number = self.listener.getsockname()[1]
+        self.received = bytearray()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with self.listener:
+            conn, _ = self.listener.accept()
+        with conn:
+            while data := conn.recv(1 << 16):
+                self.received += data
+
+    @property
+    def port(self) -> int:
+        return self.port_number
+
+
+def test_connections_send_regions_with_sendfile_and_the_same_bytes(photo: Path):
+    sink = _Sink()
+    body = MultipartFileBody({"title": "t"}, "image", photo, filename="x.jpg")
+    connection = _HTTPConnection("127.0.0.1", sink.port, timeout=10)
+    connection.connect()
+    for chunk in body:
+        connection.send(chunk)
+    connection.close()
+    sink.thread.join(timeout=30)
+    assert len(sink.received) == body.len
+    assert parse(body, bytes(sink.received))["image"][1] == photo.read_bytes()
+
+
+def test_the_session_sends_regions_for_both_schemes_and_verifies_tls():
+    session = new_session()
+    for url in ("http://127.0.0.1:1/", "https://example.invalid/"):
+        pools = session.get_adapter(url).poolmanager.pool_classes_by_scheme
+        assert pools["http"].ConnectionCls is _HTTPConnection
+        assert pools["https"].ConnectionCls is _HTTPSConnection
+    assert session.verify is True

@@ -44,6 +44,7 @@ from thetadesk.core.errors import (
     ApiError,
     BadAnswer,
     Cancelled,
+    FileChanged,
     PhotoTooLarge,
     ServerUnreachable,
     SignInRequired,
@@ -1008,6 +1009,16 @@ class UploadEngine:
         except Cancelled:
             # The body may have been complete when the flag was seen: treat as unclear.
             self._after_interruption(item, job, unclear=True)
+            return
+        except FileChanged:
+            # Abandoned before the body was complete, so not stored; check the new bytes.
+            self._finish(
+                item,
+                state=ItemState.QUEUED,
+                sha256=None,
+                unclear=True,
+                reason="changed while being sent; checking again",
+            )
             return
         except ApiError as exc:
             self._upload_failed(item, exc, sent=True)

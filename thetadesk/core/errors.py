@@ -74,5 +74,10 @@ class Cancelled(Exception):
     """The caller asked to stop (its should_cancel callback answered True)."""
 
 
+class FileChanged(Exception):
+    """A file being sent became shorter than it was when its body was measured: the
+    request is abandoned (the server never gets the whole body) rather than sent short."""
+
+
 class InsecureServerUrl(ValueError):
     """A plain http:// URL for a host that is not this machine."""

@@ -4,28 +4,95 @@ truststore makes TLS use the operating system's certificate store (Keychain, Win
 store, the distribution's bundle), so a company CA the user's OS trusts works, and nothing
 else is trusted. It is applied to this session only, not injected into the whole process.
 Proxies from the environment (HTTPS_PROXY, NO_PROXY …) are still honoured by requests.
+
+Its connections also know how to send a multipart.FileRegion (an upload's file): with
+sendfile(2) straight from the page cache on a plain socket (http:// on this machine or the
+LAN), in one read and one TLS write otherwise; not 16 KB at a time through Python, as
+urllib3 would read a file-like body.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import ssl
 from typing import Any
 
 import requests
 import truststore
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from thetadesk.core.errors import FileChanged
+from thetadesk.core.multipart import FileRegion
+
+POOL_SIZE = 16  # connections kept per server: more than the most parallel uploads (8)
+
+
+class _RegionSending:
+    """Connection mixin: `send(FileRegion)` without copying the file through Python."""
+
+    sock: Any
+
+    def send(self, data: Any) -> None:
+        if not isinstance(data, FileRegion):
+            super().send(data)  # type: ignore[misc]
+            return
+        if self.sock is None:  # http.client connects lazily; urllib3 always has by now
+            self.connect()  # type: ignore[attr-defined]
+        sock = self.sock
+        if _HAS_SENDFILE and type(sock) is socket.socket:
+            # Honours the socket's timeout for every wait; stops short only at end of file.
+            if sock.sendfile(data.file, data.offset, data.count) != data.count:
+                raise FileChanged("the file became shorter while it was being sent")
+        else:
+            sock.sendall(data.read_all())  # TLS (or TLS in TLS): encrypted from one block
+
+
+_HAS_SENDFILE = hasattr(os, "sendfile")
+
+
+class _HTTPConnection(_RegionSending, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_RegionSending, HTTPSConnection):
+    pass
+
+
+class _HTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOL_CLASSES = {"http": _HTTPConnectionPool, "https": _HTTPSConnectionPool}
 
 
 class TrustStoreAdapter(HTTPAdapter):
-    """An adapter whose TLS connections (direct or through a proxy) use truststore."""
+    """An adapter whose TLS connections (direct or through a proxy) use truststore, and
+    whose connections send file regions (see the module's docstring)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("pool_maxsize", POOL_SIZE)
+        super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = _context()
         super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOL_CLASSES)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        known = proxy in self.proxy_manager
         proxy_kwargs["ssl_context"] = _context()
-        return super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not known and not proxy.lower().startswith("socks"):
+            # SOCKS connections keep their own classes: they iterate a region as bytes.
+            manager.pool_classes_by_scheme = dict(_POOL_CLASSES)
+        return manager
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         # Verification is not optional: whatever a caller passes, verify with the OS store.
@@ -49,4 +116,5 @@ def new_session() -> requests.Session:
     session = requests.Session()
     session.verify = True
     session.mount("https://", TrustStoreAdapter())
+    session.mount("http://", TrustStoreAdapter())  # loopback and --allow-http servers
     return session
