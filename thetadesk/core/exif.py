@@ -6,9 +6,10 @@ pointer costs that fact only, not the whole inspection.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
-from thetadesk.core.tiff import Entry, Ifd, TiffData, TiffError
+from thetadesk.core.tiff import MAX_VALUES_DECODED, Entry, Ifd, TiffData, TiffError
 
 # IFD0 / IFD1
 MAKE, MODEL, ORIENTATION, SOFTWARE = 0x010F, 0x0110, 0x0112, 0x0131
@@ -23,6 +24,7 @@ GPS_LATITUDE, GPS_LONGITUDE = 0x0002, 0x0004
 RICOH_SERIAL, RICOH_THETA_IFD = 0x0005, 0x4001
 THETA_IMAGE_TYPE, THETA_ZENITH = 0x0001, 0x0007
 RICOH_MAKERNOTE_HEADERS = (b"Ricoh\x00\x00\x00", b"RICOH\x00\x00\x00")
+_RATIONAL = (5, 10)  # RATIONAL, SRATIONAL
 
 
 @dataclass(frozen=True)
@@ -58,19 +60,23 @@ def parse_exif(data: bytes) -> ExifInfo:
         problems.append("some EXIF values point outside the EXIF data; ignored")
     exif_ifd = _sub_ifd(tiff, ifd0, EXIF_IFD, "Exif", problems)
     gps_ifd = _sub_ifd(tiff, ifd0, GPS_IFD, "GPS", problems)
-    ricoh = None
-    maker_note = exif_ifd.get(MAKER_NOTE) if exif_ifd else None
-    if maker_note is not None:
-        ricoh = _parse_ricoh(tiff, maker_note, problems)
+    ricoh = datetime_original = pixel_width = pixel_height = None
+    if exif_ifd is not None:
+        datetime_original = exif_ifd.text(DATETIME_ORIGINAL) or None
+        pixel_width = exif_ifd.first_int(PIXEL_X)
+        pixel_height = exif_ifd.first_int(PIXEL_Y)
+        maker_note = exif_ifd.find(MAKER_NOTE)
+        if maker_note is not None:
+            ricoh = _parse_ricoh(tiff, maker_note, problems)
     return ExifInfo(
         make=ifd0.text(MAKE),
         model=ifd0.text(MODEL),
         software=ifd0.text(SOFTWARE),
         orientation=ifd0.first_int(ORIENTATION),
-        datetime_original=exif_ifd.text(DATETIME_ORIGINAL) or None if exif_ifd else None,
-        pixel_width=exif_ifd.first_int(PIXEL_X) if exif_ifd else None,
-        pixel_height=exif_ifd.first_int(PIXEL_Y) if exif_ifd else None,
-        has_gps=_has_position(gps_ifd),
+        datetime_original=datetime_original,
+        pixel_width=pixel_width,
+        pixel_height=pixel_height,
+        has_gps=gps_ifd is not None and _has_position(gps_ifd, tiff),
         thumbnail=_thumbnail(tiff, ifd0, problems),
         ricoh=ricoh,
         problems=tuple(problems),
@@ -88,15 +94,22 @@ def _sub_ifd(tiff: TiffData, parent: Ifd, tag: int, name: str, problems: list[st
         return None
 
 
-def _has_position(gps: Ifd | None) -> bool:
-    if gps is None:
-        return False
-    latitude, longitude = gps.get(GPS_LATITUDE), gps.get(GPS_LONGITUDE)
+def _has_position(gps: Ifd, tiff: TiffData) -> bool:
+    latitude, longitude = gps.find(GPS_LATITUDE), gps.find(GPS_LONGITUDE)
     if latitude is None or longitude is None:
         return False
-    values = latitude.rationals() + longitude.rationals()
-    # All-zero coordinates are what some firmware writes when it had no fix.
-    return len(values) == 6 and any(numerator for numerator, _ in values)
+    # Six rationals in all (degrees, minutes, seconds of each); a value of another type
+    # counts as none. All-zero coordinates are what some firmware writes when it had no fix.
+    values = [(typ, min(count, MAX_VALUES_DECODED), start) for typ, count, start, _, _ in
+              (latitude, longitude) if typ in _RATIONAL]  # fmt: skip
+    if sum(count for _, count, _ in values) != 6:
+        return False
+    data, order = tiff.data, tiff.byte_order
+    for typ, count, start in values:
+        fmt = "I" if typ == 5 else "i"
+        if any(struct.unpack_from(f"{order}{2 * count}{fmt}", data, start)[::2]):
+            return True
+    return False
 
 
 def _thumbnail(tiff: TiffData, ifd0: Ifd, problems: list[str]) -> bytes | None:
@@ -113,15 +126,21 @@ def _thumbnail(tiff: TiffData, ifd0: Ifd, problems: list[str]) -> bytes | None:
     if offset + length > len(tiff.data):
         problems.append("the EXIF thumbnail points outside the EXIF data; ignored")
         return None
-    thumbnail = tiff.data[offset : offset + length]
-    return thumbnail if thumbnail.startswith(b"\xff\xd8") else None
+    if not tiff.data.startswith(b"\xff\xd8", offset, offset + length):
+        return None
+    return tiff.data[offset : offset + length]
 
 
-def _parse_ricoh(tiff: TiffData, maker_note: Entry, problems: list[str]) -> RicohMakerNote | None:
-    if maker_note.value_offset is None or maker_note.data[:8] not in RICOH_MAKERNOTE_HEADERS:
+def _parse_ricoh(
+    tiff: TiffData, maker_note: tuple[int, int, int, int | None, int], problems: list[str]
+) -> RicohMakerNote | None:
+    _, _, start, value_offset, length = maker_note
+    if value_offset is None or length < 8:
+        return None  # a note that fits inline holds nothing of Ricoh's
+    if not tiff.data.startswith(RICOH_MAKERNOTE_HEADERS, start, start + 8):
         return None  # another maker's note, or Ricoh's old text format: nothing for us
     try:
-        main = tiff.read_ifd(maker_note.value_offset + 8)
+        main = tiff.read_ifd(value_offset + 8)
     except TiffError as error:
         problems.append(f"Ricoh MakerNote unreadable ({error}); ignored")
         return None
@@ -145,7 +164,11 @@ def _theta_ifd(tiff: TiffData, offset: int, problems: list[str]) -> Ifd | None:
         problems.append(f"THETA MakerNote data unreadable ({error}); ignored")
         return None
     image_type = theta.first_int(THETA_IMAGE_TYPE)
-    if theta.skipped or not theta.entries or (image_type is not None and not 1 <= image_type <= 6):
+    if (
+        theta.skipped
+        or not theta.has_entries
+        or (image_type is not None and not 1 <= image_type <= 6)
+    ):
         problems.append("THETA MakerNote data looks damaged (file re-saved by an editor?); ignored")
         return None
     return theta

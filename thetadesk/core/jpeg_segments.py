@@ -25,6 +25,8 @@ _SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _PROGRESSIVE_SOF = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 # Markers that stand alone, without a length field.
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
+# Markers whose segment read_header skips: everything with a length but APP1, SOFn, SOS.
+_SKIPPED = frozenset(range(0x02, 0xFF)) - _SOF_MARKERS - _STANDALONE - {SOI, EOI, SOS, APP1}
 
 MAX_SEGMENTS = 4096  # a real header has a dozen; Extended XMP may add a few hundred
 MAX_FILL_BYTES = 64  # 0xFF padding allowed before a marker
@@ -70,24 +72,87 @@ def read_header(stream: BinaryIO, size: int, prefix: bytes = b"") -> JpegHeader:
 
     `prefix` may hold bytes the caller already read from the start of the file (a sniff):
     they are not read again.
+
+    The same walk as iter_segments, with the usual case (a marker and its length inside the
+    window already read, no fill bytes) inline: this runs for every photo checked.
     """
     header = JpegHeader()
     extended_total = 0
     reader = _Reader(stream, prefix)
-    for marker, body_start, body_length in _walk(reader, size):
+    if reader.take(0, 2) != b"\xff\xd8":
+        raise JpegStructureError("not a JPEG file (no start-of-image marker)")
+    position = 2
+    window, base = reader._buffer, reader._base
+    for _ in range(MAX_SEGMENTS):
+        at = position - base
+        if (
+            0 <= at <= len(window) - 4
+            and window[at] == 0xFF
+            and (marker := window[at + 1]) not in (0x00, 0xFF)
+        ):  # the usual case: a marker and its length inside the window, no fill bytes
+            body_start = position + 4
+            body_length = ((window[at + 2] << 8) | window[at + 3]) - 2
+            if marker in _SKIPPED and 0 <= body_length and body_start + body_length <= size:
+                position = body_start + body_length  # tables, other APPn, comments
+                continue
+            if marker in _STANDALONE:
+                position += 2
+                continue
+        else:
+            marker, body_start, body_length = _segment_at(reader, position)
+            window, base = reader._buffer, reader._base
+            if body_start < 0:  # a standalone marker
+                position = -body_start
+                continue
+        if marker == EOI:
+            raise JpegStructureError("damaged JPEG: the image ends before any image data")
+        if marker == SOI:
+            raise JpegStructureError(f"damaged JPEG: a second start-of-image at byte {position}")
+        if body_length < 0:
+            raise JpegStructureError(f"damaged JPEG: invalid segment length at byte {position}")
+        if body_start + body_length > size:
+            raise JpegStructureError("truncated file: it ends inside the JPEG header")
         if marker == SOS:
             if header.frame is None:
                 raise JpegStructureError("damaged JPEG: no frame header before the image data")
             return header
         if marker == APP1 or (marker in _SOF_MARKERS and header.frame is None):
-            body = reader.take(body_start, body_length)
-            if len(body) != body_length:
-                raise JpegStructureError("truncated file: it ends inside a JPEG segment")
+            start = body_start - reader._base
+            if 0 <= start and start + body_length <= len(reader._buffer):
+                body = reader._buffer[start : start + body_length]
+            else:
+                body = reader.take(body_start, body_length)
+                window, base = reader._buffer, reader._base
+                if len(body) != body_length:
+                    raise JpegStructureError("truncated file: it ends inside a JPEG segment")
             if marker == APP1:
                 extended_total += _keep_app1(header, body, extended_total)
             else:
                 header.frame = _parse_frame(body, marker, body_start - 4)
-    raise JpegStructureError("damaged JPEG: no image data")  # not reached: _walk raises
+        position = body_start + body_length
+    raise JpegStructureError(f"damaged JPEG: more than {MAX_SEGMENTS} header segments")
+
+
+def _segment_at(reader: _Reader, position: int) -> tuple[int, int, int]:
+    """(marker, body offset, body length) of the segment at `position` where the window
+    does not already hold its marker and length, or fill bytes come first. For a marker
+    without a length: (marker, -offset after it, 0)."""
+    head = reader.take(position, 4)
+    if len(head) == 4 and head[0] == 0xFF and head[1] not in (0x00, 0xFF):
+        marker, after_marker = head[1], position + 2
+    else:
+        marker, after_marker = _slow_marker(reader, position)
+    if marker in _STANDALONE:
+        return marker, -after_marker, 0
+    if marker in (EOI, SOI):
+        return marker, after_marker + 2, 0  # refused by the caller before the length matters
+    if after_marker == position + 2 and len(head) == 4:
+        raw_length = head[2:4]
+    else:
+        raw_length = reader.take(after_marker, 2)
+        if len(raw_length) != 2:
+            raise JpegStructureError("truncated file: it ends inside a JPEG segment length")
+    return marker, after_marker + 2, ((raw_length[0] << 8) | raw_length[1]) - 2
 
 
 def iter_segments(stream: BinaryIO, size: int) -> Iterator[tuple[int, int, int]]:
