@@ -6,6 +6,13 @@ Parsing with namespace-aware ElementTree and matching the URI covers all of them
 
 No entity is ever expanded: a packet with a DOCTYPE or ENTITY declaration is refused before
 it reaches the XML parser (without a DTD, expat has nothing to expand).
+
+Most packets are laid out as a camera writes them: x:xmpmeta, rdf:RDF, then rdf:Description
+blocks holding simple properties as child elements or attributes, all in plain ASCII. Such a
+packet is read with a few regular expressions that match its whole text (so it is known to
+be well-formed XML with every prefix bound) instead of building an element tree; anything
+else, down to a comment, an entity reference or one non-ASCII byte, goes to the XML parser.
+Both give the same result for every packet (tests/core/test_xmp_fast_path.py).
 """
 
 from __future__ import annotations
@@ -45,13 +52,19 @@ def read_xmp(main: bytes | None, extended: Sequence[XmpChunk] = ()) -> XmpInfo:
     guid = None
     if main is not None:
         try:
-            root = parse_packet(main)
+            root_text = _root_text(main)
+            fast = None if extended else simple_packet_gpano(root_text)
+            if fast is not None:
+                gpano = fast
+            else:
+                root = _parse_root(root_text)
         except XmpError as error:
             problems.append(f"XMP metadata unreadable ({error}); ignored")
         else:
-            _collect_gpano(root, gpano)
-            if extended:  # the GUID matters only to pick Extended XMP chunks
-                guid = _extended_guid(root)
+            if fast is None:
+                _collect_gpano(root, gpano)
+                if extended:  # the GUID matters only to pick Extended XMP chunks
+                    guid = _extended_guid(root)
     if extended:
         packet = assemble_extended(extended, guid)
         if packet is None:
@@ -66,6 +79,11 @@ def read_xmp(main: bytes | None, extended: Sequence[XmpChunk] = ()) -> XmpInfo:
 
 def parse_packet(payload: bytes) -> ET.Element:
     """Parse one packet, tolerating NUL padding, a BOM and garbage around the root element."""
+    return _parse_root(_root_text(payload))
+
+
+def _root_text(payload: bytes) -> bytes:
+    """The packet's root element, from its start tag to its end tag; refuses declarations."""
     if payload.startswith(_UTF16_BOMS):
         try:
             payload = payload.decode("utf-16").encode("utf-8")
@@ -80,10 +98,111 @@ def parse_packet(payload: bytes) -> ET.Element:
     end = payload.rfind(end_tag)
     if end < start.start():
         raise XmpError("the XMP packet is cut short")
+    return payload[start.start() : end + len(end_tag)]
+
+
+def _parse_root(text: bytes) -> ET.Element:
     try:
-        return ET.fromstring(payload[start.start() : end + len(end_tag)])
+        return ET.fromstring(text)
     except ET.ParseError as error:
         raise XmpError(f"bad XML: {error}") from error
+
+
+# -- the fast path for packets laid out as cameras write them ---------------------------------
+
+_RDF_NS = b"http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_XML_SPACE = rb"[ \t\r\n]"
+_NAME = rb"[A-Za-z_][A-Za-z0-9_.\-]*"
+# An attribute value or element text in plain ASCII with nothing to decode or normalise: no
+# quote, '<' or '&' (a reference), no tab, CR or LF in a value (expat turns them into spaces),
+# no CR or ']' in text (CR LF becomes LF; ']]>' is not allowed in text).
+_VALUE = rb'"[\x20\x21\x23-\x25\x27-\x3b\x3d-\x7e]*"'
+_TEXT = rb"[\t\n\x20-\x25\x27-\x3b\x3d-\x5c\x5e-\x7e]*"
+_ATTRIBUTES = rb"(?:" + _XML_SPACE + rb"+" + _NAME + rb"(?::" + _NAME + rb")?=" + _VALUE + rb")*"
+_PROPERTY = rb"<(" + _NAME + rb":" + _NAME + rb")>" + _TEXT + rb"</(?P=prop)>"
+_DESCRIPTION = (
+    rb"<rdf:Description" + _ATTRIBUTES + _XML_SPACE + rb"*(?:/>|>"
+    + _XML_SPACE + rb"*(?:" + _PROPERTY.replace(rb"<(", rb"<(?P<prop>", 1) + _XML_SPACE
+    + rb"*)*</rdf:Description>)" + _XML_SPACE + rb"*"
+)  # fmt: skip
+_SIMPLE_PACKET = re.compile(
+    rb'<x:xmpmeta xmlns:x="adobe:ns:meta/"(?: (?:x:)?xmptk=' + _VALUE + rb")?" + _XML_SPACE
+    + rb"*>" + _XML_SPACE + rb"*<rdf:RDF xmlns:rdf=" + re.escape(b'"' + _RDF_NS + b'"')
+    + _XML_SPACE + rb"*>" + _XML_SPACE + rb"*((?:" + _DESCRIPTION + rb")*)</rdf:RDF>"
+    + _XML_SPACE + rb"*</x:xmpmeta>"
+)  # fmt: skip
+_DESCRIPTION_START = re.compile(
+    rb"<rdf:Description(" + _ATTRIBUTES + rb")" + _XML_SPACE + rb"*(/?)>" + _XML_SPACE + rb"*"
+)
+_DESCRIPTION_END = b"</rdf:Description>"
+_ATTRIBUTE_PARTS = re.compile(rb"(" + _NAME + rb")(?::(" + _NAME + rb"))?=\"([^\"]*)\"")
+_PROPERTY_PARTS = re.compile(rb"<(" + _NAME + rb"):(" + _NAME + rb")>([^<]*)<")
+_GPANO_NS_BYTES = GPANO_NS.encode()
+_INHERITED = {b"x": b"adobe:ns:meta/", b"rdf": _RDF_NS}
+_RESERVED_URIS = (b"http://www.w3.org/XML/1998/namespace", b"http://www.w3.org/2000/xmlns/")
+
+
+def simple_packet_gpano(root_text: bytes) -> dict[str, str] | None:
+    """GPano from a root element laid out as cameras write it (what ElementTree would find
+    in it), or None when the layout is anything else and the XML parser must read it."""
+    match = _SIMPLE_PACKET.fullmatch(root_text)
+    if match is None:
+        return None
+    gpano: dict[str, str] = {}
+    descriptions = match.group(1)
+    at = 0
+    while at < len(descriptions):
+        # The whole text matched: each block starts where the previous one (and the space
+        # after it) ended, and its properties' text holds no "<".
+        start = _DESCRIPTION_START.match(descriptions, at)
+        if start is None:  # not reached: the whole text matched
+            return None
+        if start.group(2):  # <rdf:Description .../>
+            body, at = b"", start.end()
+        else:
+            end = descriptions.index(_DESCRIPTION_END, start.end())
+            body = descriptions[start.end() : end]
+            at = end + len(_DESCRIPTION_END)
+        while at < len(descriptions) and descriptions[at] in b" \t\r\n":
+            at += 1
+        prefixes = dict(_INHERITED)
+        attributes = []
+        declared = set()
+        for prefix_or_name, local, value in _ATTRIBUTE_PARTS.findall(start.group(1)):
+            if prefix_or_name == b"xmlns" and local:
+                # Rebinding x or rdf, an xml* prefix, an empty namespace or a second
+                # declaration of a prefix: leave those to the parser.
+                if local in declared or local in _INHERITED or local[:3].lower() == b"xml":
+                    return None
+                if not value or value in _RESERVED_URIS or b"}" in value:
+                    return None  # errors for expat; "}" would end ElementTree's {uri}
+                declared.add(local)
+                prefixes[local] = value
+            elif prefix_or_name.startswith(b"xml"):  # xmlns= (default namespace), xml:lang
+                return None
+            else:
+                attributes.append((prefix_or_name, local, value))
+        seen = set()
+        for prefix_or_name, local, value in attributes:
+            if not local:  # an attribute without a prefix has no namespace
+                name = (None, prefix_or_name)
+            elif prefix_or_name in prefixes:
+                name = (prefixes[prefix_or_name], local)
+            else:
+                return None  # an unbound prefix: the parser reports it
+            if name in seen:
+                return None  # a duplicate attribute: the parser reports it
+            seen.add(name)
+            if name[0] == _GPANO_NS_BYTES:
+                gpano.setdefault(local.decode(), value.decode().strip())
+        if body:
+            for prefix, local, text in _PROPERTY_PARTS.findall(body):
+                uri = prefixes.get(prefix)
+                if uri is None:
+                    return None
+                if uri == _GPANO_NS_BYTES:
+                    gpano.setdefault(local.decode(), text.decode().strip())
+    return gpano
 
 
 def assemble_extended(chunks: Sequence[XmpChunk], guid: str | None) -> bytes | None:
