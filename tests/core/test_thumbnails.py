@@ -118,3 +118,22 @@ def test_thumbnails_never_rotate(tmp_path: Path) -> None:
 def test_real_samples(name: str, size: tuple[int, int]) -> None:
     image = thumbnail_image(sample(name))
     assert image is not None and image.size == size
+
+
+def test_the_quick_exif_thumbnail_finds_what_the_full_parse_finds(tmp_path: Path) -> None:
+    """quick_embedded_thumbnail skips the EXIF parse for the common layout: on every file
+    of the broken-file corpus, the real samples and the fixtures it gives the same bytes as
+    embedded_thumbnail_as_is (it hands anything unusual to it)."""
+    from tests.core.samples import SAMPLES
+    from tests.support.broken_corpus import file_cases, write_case
+    from thetadesk.core.thumbnails import embedded_thumbnail_as_is, quick_embedded_thumbnail
+
+    paths = [write_case(tmp_path, case) for case in file_cases()]
+    paths += sorted(p for p in SAMPLES.glob("*") if p.suffix.lower() in {".jpg", ".jpeg"})
+    paths += [make_theta_jpeg(tmp_path / f"f{n}.jpg", seed=n) for n in range(5)]
+    paths.append(make_theta_jpeg(tmp_path / "none.jpg", thumbnail=False))
+    for path in paths:
+        for side in (320, 16):
+            assert quick_embedded_thumbnail(path, side) == embedded_thumbnail_as_is(path, side), (
+                path.name
+            )

@@ -55,6 +55,119 @@ def embedded_thumbnail_as_is(path: str | os.PathLike[str], max_side: int = 320) 
         return None
 
 
+_HEAD_BYTES = 128 * 1024  # the EXIF segment, thumbnail included, is at most 64 KB
+
+
+def _u16(data: bytes, at: int, little: bool) -> int:
+    return int.from_bytes(data[at : at + 2], "little" if little else "big")
+
+
+def _u32(data: bytes, at: int, little: bool) -> int:
+    return int.from_bytes(data[at : at + 4], "little" if little else "big")
+
+
+def _frame_size(jpeg: bytes) -> tuple[int, int] | None:
+    """(width, height) of a small JPEG with no APPn segment but JFIF's APP0, else None (the
+    careful path then decides)."""
+    at = 2
+    while at + 4 <= len(jpeg) and jpeg[at] == 0xFF:
+        marker = jpeg[at + 1]
+        length = int.from_bytes(jpeg[at + 2 : at + 4], "big")
+        if 0xE1 <= marker <= 0xEF:
+            return None  # metadata inside the thumbnail: let without_metadata remove it
+        if marker in (0xC0, 0xC1, 0xC2) and at + 9 <= len(jpeg):
+            height = int.from_bytes(jpeg[at + 5 : at + 7], "big")
+            width = int.from_bytes(jpeg[at + 7 : at + 9], "big")
+            return width, height
+        if marker == 0xDA or length < 2:
+            return None
+        at += 2 + length
+    return None
+
+
+def quick_embedded_thumbnail(path: str | os.PathLike[str], max_side: int = 320) -> bytes | None:
+    """`embedded_thumbnail_as_is` for the common case, at a fraction of the cost: one read
+    of the file's head, the EXIF segment's IFD0 skipped to IFD1's thumbnail offset and
+    length (no MakerNote or sub-IFD is parsed, which is what a whole EXIF parse spends its
+    time on). Anything unusual (no Exif APP1 first, metadata inside the thumbnail, offsets
+    out of bounds) falls back to `embedded_thumbnail_as_is`.
+
+    A tile asks for this for every file of a drop, so it is kept to ~20 µs of Python.
+    """
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(_HEAD_BYTES)
+    except OSError:
+        return None
+    found = _quick(head, max_side)
+    if found is not None:
+        return found if found else None
+    return embedded_thumbnail_as_is(path, max_side=max_side)
+
+
+def _quick(head: bytes, max_side: int) -> bytes | None:
+    """The thumbnail (b"" when there is surely none that fits), or None: ask the careful
+    path."""
+    if head[:2] != b"\xff\xd8":
+        return None
+    at = 2
+    # APP0 (JFIF) may come before the Exif APP1; anything else: the careful path.
+    while at + 4 <= len(head) and head[at] == 0xFF and head[at + 1] in (0xE0, 0xE1):
+        length = int.from_bytes(head[at + 2 : at + 4], "big")
+        if head[at + 1] == 0xE1 and head[at + 4 : at + 10] == b"Exif\x00\x00":
+            segment_end = at + 2 + length
+            if segment_end > len(head):
+                return None
+            return _ifd1_thumbnail(head[at + 10 : segment_end], max_side)
+        at += 2 + length
+    return None
+
+
+def _ifd1_thumbnail(tiff: bytes, max_side: int) -> bytes | None:
+    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
+        return None
+    little = tiff[:2] == b"II"
+    if _u16(tiff, 2, little) != 42:
+        return None
+    ifd0 = _u32(tiff, 4, little)
+    if ifd0 + 2 > len(tiff):
+        return None
+    count = _u16(tiff, ifd0, little)
+    next_at = ifd0 + 2 + 12 * count
+    if next_at + 4 > len(tiff):
+        return None
+    ifd1 = _u32(tiff, next_at, little)
+    if ifd1 == 0:
+        return b""  # no IFD1: no thumbnail
+    if ifd1 + 2 > len(tiff):
+        return None
+    offset = length = None
+    for entry in range(_u16(tiff, ifd1, little)):
+        at = ifd1 + 2 + 12 * entry
+        if at + 12 > len(tiff):
+            return None
+        tag = _u16(tiff, at, little)
+        kind = _u16(tiff, at + 2, little)
+        value = _u32(tiff, at + 8, little) if kind == 4 else _u16(tiff, at + 8, little)
+        if tag == 0x0201:
+            offset = value
+        elif tag == 0x0202:
+            length = value
+    if offset is None or length is None:
+        return None
+    jpeg = tiff[offset : offset + length]
+    if len(jpeg) != length or jpeg[:2] != b"\xff\xd8":
+        return None
+    if not jpeg.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        return b""  # truncated: the careful path would refuse it too
+    size = _frame_size(jpeg)
+    if size is None:
+        return None
+    if size[0] > max_side or size[1] > max_side or not size[0] or not size[1]:
+        return None  # too big to show as is: the careful path shrinks it
+    return jpeg
+
+
 def thumbnail_image(path: str | os.PathLike[str], max_side: int = 320) -> Image.Image | None:
     """An RGB preview no larger than max_side on either side, or None if it cannot be made.
 

@@ -23,7 +23,6 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QIcon,
-    QImage,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
@@ -69,7 +68,7 @@ from thetadesk.gui.photo_model import (
     UploadState,
 )
 from thetadesk.gui.settings import LOCAL_SERVER, AppSettings, SettingsStore
-from thetadesk.gui.thumbnails import ThumbnailLoader
+from thetadesk.gui.thumbnails import Thumbnail, ThumbnailLoader
 from thetadesk.gui.transfer import Transfer, TransferMeter
 from thetadesk.gui.upload_worker import (
     Inspected,
@@ -89,6 +88,7 @@ T = TypeVar("T")
 WORKER_STOP_TIMEOUT_MS = 12_000
 COMMAND_STOP_TIMEOUT_MS = 5_000
 EVENT_BATCH_MS = 30  # engine events are taken in batches at most this often
+SHARP_MS = 80  # the tiles on screen are looked at this long after the view stops changing
 SUMMARY_MS = 100  # the status bar's counts and the actions follow the rows this often
 WAITING_FOR_SIGN_IN = "waiting for sign-in"
 JPEG_FILTER = "JPEG photos (*.jpg *.jpeg *.JPG *.JPEG);;All files (*)"
@@ -176,7 +176,14 @@ class MainWindow(QMainWindow):
         self.grid.setModel(self.filter_model)
 
         self.thumbnails = ThumbnailLoader(self)
-        self.thumbnails.loaded.connect(self._on_thumbnail)
+        self.thumbnails.loaded.connect(self._on_thumbnails)
+        # Sharper thumbnails for the tiles on screen only, asked for once scrolling or
+        # filling settles; tiles scrolled away drop their requests.
+        self._sharp_timer = QTimer(self)
+        self._sharp_timer.setSingleShot(True)
+        self._sharp_timer.setInterval(SHARP_MS)
+        self._sharp_timer.timeout.connect(self._request_sharp)
+        self.grid.viewportChanged.connect(self._sharp_soon)
         # Queue commands, one at a time and in order, off the GUI thread.
         self._commands = QThreadPool(self)
         self._commands.setMaxThreadCount(1)
@@ -1044,8 +1051,35 @@ class MainWindow(QMainWindow):
 
             run_in_pool(lambda: inspect_file(path), self, inspected, pool=self.thumbnails.pool)
 
-    def _on_thumbnail(self, path: Path, stamp: int, image: QImage) -> None:
-        self.model.set_thumbnail(path, stamp, image)
+    def _on_thumbnails(self, thumbnails: list[Thumbnail]) -> None:
+        if self.model.set_thumbnails(thumbnails) and any(not t.sharp for t in thumbnails):
+            self._sharp_soon()
+
+    def _sharp_soon(self) -> None:
+        if not self._sharp_timer.isActive():
+            self._sharp_timer.start()
+
+    def _request_sharp(self) -> None:
+        """Sharper decodes for the tiles on screen whose EXIF thumbnail is smaller than
+        the tile (in device pixels); requests for tiles no longer on screen are dropped."""
+        rows = [
+            row
+            for index in self.grid.visible_indexes()
+            if isinstance(row := index.data(PhotoRole.ROW), PhotoRow)
+        ]
+        self.thumbnails.keep_sharp(row.stamp for row in rows)
+        size = self.grid.thumbnail_pixels()
+        self.thumbnails.request_sharp(
+            (
+                (row.path, row.stamp)
+                for row in rows
+                if row.thumbnail is not None
+                and not row.sharp
+                and row.thumbnail.width() < size.width()
+                and row.thumbnail.height() < size.height()
+            ),
+            size,
+        )
 
     # -- signing in ------------------------------------------------------------------------
 

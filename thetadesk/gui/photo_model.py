@@ -7,10 +7,11 @@ shows is what survives a restart. A filter proxy narrows the grid to one kind of
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,12 @@ class PhotoRow:
     stamp: int  # unique per row: thumbnails that arrive for a removed row are dropped
     inspection: Inspection | None = None  # from the engine's check, or read again at start
     thumbnail: QImage | None = None
+    sharp: bool = False  # the thumbnail is the photo's own reduced decode (not the EXIF one)
     sent: int = 0  # bytes of the upload under way
     total: int = 0
     waiting: str = ""  # why queued files are not moving (sign-in, server away), queue-wide
+    # Grows with every replacement of the row: what the tile painted last is kept under it.
+    version: int = field(default=0, compare=False)
 
     @property
     def path(self) -> Path:
@@ -178,6 +182,9 @@ class PhotoRole(IntEnum):
     ITEM_ID = Qt.ItemDataRole.UserRole + 11  # the queue item's id
 
 
+# Row versions are unique in the process, across models: a tile painted for one row is
+# cached under its version, and no other model's row can be taken for it.
+_versions = itertools.count(1)
 _CHECKING_STATES = frozenset({ItemState.QUEUED, ItemState.CHECKING})
 _ROLE_NAMES = {role.value: role.name.lower().encode() for role in PhotoRole}
 _ITEM_ROLES = [
@@ -209,9 +216,10 @@ class PhotoModel(QAbstractListModel):
         self._removed: set[int] = set()  # ids the user removed: late events are ignored
         self._pending_inspections: dict[int, Inspection] = {}
         self._waiting = ""
-        # counts() walks every row; the status bar, filter and actions ask for it several
-        # times per update, so it is kept until a row changes.
-        self._counts: Counter[UploadState] | None = None
+        # States and verdicts counted as rows change (the status bar, filter and actions
+        # ask for them several times a second while thousands of rows change).
+        self._counts: Counter[UploadState] = Counter()
+        self._verdicts: Counter[str] = Counter()
         self._next_stamp = 1
         self._dirty: set[int] = set()
         self._dirty_roles: set[int] = set()
@@ -297,16 +305,14 @@ class PhotoModel(QAbstractListModel):
         return [row.path for row in self._rows if row.state in states]
 
     def counts(self) -> Counter[UploadState]:
-        if self._counts is None:
-            self._counts = Counter(row.state for row in self._rows)
-        return Counter(self._counts)
+        return +self._counts  # a copy, without zero counts
 
     def summary(self) -> str:
         """One line for the status bar, e.g. '6 files: 2 ok, 1 rejected · 2 uploaded'."""
         if not self._rows:
             return "Drop THETA photos or folders here, or use Add Photos…"
-        verdicts = Counter(row.verdict for row in self._rows if row.verdict)
-        states = self.counts()
+        verdicts = self._verdicts
+        states = self._counts
         count = len(self._rows)
         parts = [
             f"{verdicts[name]} {name.replace('_', ' ')}"
@@ -337,7 +343,8 @@ class PhotoModel(QAbstractListModel):
         """Show exactly these items (another account's queue, or the queue file at start)."""
         self.beginResetModel()
         self._rows = []
-        self._counts = None
+        self._counts = Counter()
+        self._verdicts = Counter()
         self._position = {}
         self._by_path = {}
         self._removed = set()
@@ -399,12 +406,12 @@ class PhotoModel(QAbstractListModel):
         for first, last in runs:
             self.beginRemoveRows(QModelIndex(), first, last)
             for row in self._rows[first : last + 1]:
+                self._count(row, -1)
                 self._removed.add(row.item_id)
                 self._pending_inspections.pop(row.item_id, None)
                 self._dirty.discard(row.item_id)
                 self._by_path.pop(row.path, None)
             del self._rows[first : last + 1]
-            self._counts = None
             self.endRemoveRows()
         self._position = {row.item_id: i for i, row in enumerate(self._rows)}
 
@@ -446,6 +453,27 @@ class PhotoModel(QAbstractListModel):
         )
         return True
 
+    def set_thumbnails(self, thumbnails: Iterable[Any]) -> int:
+        """Store a batch of decoded thumbnails (objects with path, stamp, image and sharp),
+        as one change. A result for a row removed since is dropped, and so is an EXIF
+        thumbnail that would replace a sharp decode. Returns how many were stored."""
+        _roles = [PhotoRole.THUMBNAIL, PhotoRole.ROW, Qt.ItemDataRole.DecorationRole]
+        stored = 0
+        for thumbnail in thumbnails:
+            row = self.row_for(thumbnail.path)
+            if row is None or row.stamp != thumbnail.stamp:
+                continue  # its row was removed (and maybe added again) since
+            if row.sharp and not thumbnail.sharp:
+                continue
+            self._replace(
+                self._position[row.item_id],
+                _roles,
+                thumbnail=thumbnail.image,
+                sharp=thumbnail.sharp,
+            )
+            stored += 1
+        return stored
+
     def set_progress(self, item_id: int, sent: int, total: int) -> None:
         position = self._position.get(item_id)
         if position is None or self._rows[position].item.state is not ItemState.UPLOADING:
@@ -458,8 +486,7 @@ class PhotoModel(QAbstractListModel):
             return
         self._waiting = text
         for position, row in enumerate(self._rows):
-            self._rows[position] = replace(row, waiting=text)
-            self._counts = None
+            self._rows[position] = replace(row, waiting=text, version=self._bump())
             if row.state is UploadState.QUEUED:
                 self._mark(
                     row.item_id, [PhotoRole.REASON, PhotoRole.ROW, Qt.ItemDataRole.ToolTipRole]
@@ -469,9 +496,21 @@ class PhotoModel(QAbstractListModel):
     def waiting(self) -> str:
         return self._waiting
 
+    @staticmethod
+    def _bump() -> int:
+        return next(_versions)
+
+    def _count(self, row: PhotoRow, sign: int) -> None:
+        self._counts[row.state] += sign
+        verdict = row.verdict
+        if verdict:
+            self._verdicts[verdict] += sign
+
     def _append(self, item: QueueItem) -> PhotoRow:
-        self._counts = None
-        row = PhotoRow(item=item, stamp=self._next_stamp, waiting=self._waiting)
+        row = PhotoRow(
+            item=item, stamp=self._next_stamp, waiting=self._waiting, version=self._bump()
+        )
+        self._count(row, +1)
         self._next_stamp += 1
         self._position[item.id] = len(self._rows)
         self._by_path[item.path] = item.id
@@ -479,8 +518,10 @@ class PhotoModel(QAbstractListModel):
         return row
 
     def _replace(self, position: int, roles: Iterable[int], **changes: Any) -> None:
-        self._counts = None
-        row = replace(self._rows[position], **changes)
+        before = self._rows[position]
+        row = replace(before, **changes, version=self._bump())
+        self._count(before, -1)
+        self._count(row, +1)
         self._rows[position] = row
         self._mark(row.item_id, roles)
 
