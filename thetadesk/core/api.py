@@ -2,6 +2,9 @@
 
 One `Image360Client` per server and account. It is thread-safe: upload threads share it,
 and an expired access token is refreshed once for all of them (TokenKeeper).
+
+The HTTP stack (requests, urllib3, truststore: ~0.15 s to import) is loaded with the first
+request, not with this module: the window shows a returning user's queue before any.
 """
 
 from __future__ import annotations
@@ -9,12 +12,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 from thetadesk.core.errors import (
     ApiError,
@@ -25,9 +27,11 @@ from thetadesk.core.errors import (
     ServerUnreachable,
     SignInRequired,
 )
-from thetadesk.core.http_session import new_session
 from thetadesk.core.multipart import CancelCheck, MultipartFileBody, ProgressCallback
 from thetadesk.core.tokens import BearerAuth, NoAuth, TokenKeeper
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -173,11 +177,28 @@ class Image360Client:
         read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self.base_url = normalize_server_url(server_url, allow_http=allow_http)
-        self.session = session or new_session()
-        self.session.headers.setdefault("User-Agent", USER_AGENT)
+        self._session = session
+        if session is not None:
+            session.headers.setdefault("User-Agent", USER_AGENT)
+        self._session_lock = threading.Lock()
         self.tokens = TokenKeeper(on_refresh_token)
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session, made (and the HTTP stack imported) when first needed."""
+        session = self._session
+        if session is None:
+            with self._session_lock:
+                if self._session is None:
+                    from thetadesk.core.http_session import new_session
+
+                    new = new_session()
+                    new.headers.setdefault("User-Agent", USER_AGENT)
+                    self._session = new
+                session = self._session
+        return session
 
     def url(self, path: str) -> str:
         return urljoin(self.base_url, path.lstrip("/"))
@@ -193,12 +214,15 @@ class Image360Client:
         read_timeout: float | None = None,
         **kwargs: Any,
     ) -> requests.Response:
+        session = self.session
+        import requests  # loaded by now (session); cheap
+
         timeout = (self.connect_timeout, read_timeout or self.read_timeout)
         # An explicit auth object, even for unauthenticated calls, keeps requests from
         # adding a ~/.netrc password of its own.
-        auth: requests.auth.AuthBase = BearerAuth(token) if token else NoAuth()
+        auth: BearerAuth | NoAuth = BearerAuth(token) if token else NoAuth()
         try:
-            response = self.session.request(
+            response = session.request(
                 method,
                 self.url(path),
                 auth=auth,

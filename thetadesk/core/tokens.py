@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-
-import requests
+from typing import TYPE_CHECKING
 
 from thetadesk.core.errors import SignInRequired
+
+if TYPE_CHECKING:  # requests is imported with the first request (api.Image360Client)
+    import requests
 
 RefreshFunction = Callable[[str], tuple[str, str | None]]
 """Takes a refresh token, returns (access, rotated refresh or None); raises SignInRequired."""
@@ -99,8 +101,8 @@ class TokenKeeper:
             return self._access
 
 
-class BearerAuth(requests.auth.AuthBase):
-    """Applies one access token to one request.
+class BearerAuth:
+    """Applies one access token to one request (a requests auth callable).
 
     Going through requests' auth hook (rather than a fixed header) means a ~/.netrc entry
     cannot replace it, and requests strips it when a redirect leaves the host.
@@ -117,8 +119,8 @@ class BearerAuth(requests.auth.AuthBase):
         return "BearerAuth(***)"
 
 
-class NoAuth(requests.auth.AuthBase):
-    """For requests that carry no token (sign-in, refresh).
+class NoAuth:
+    """For requests that carry no token (sign-in, refresh); a requests auth callable.
 
     Passing an auth object at all stops requests from applying a ~/.netrc entry for the
     host, which would send a stored password to the server unasked.

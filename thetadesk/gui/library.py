@@ -14,9 +14,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
@@ -58,6 +57,9 @@ from thetadesk.core.tokens import NoAuth
 from thetadesk.gui import confirm, desktop
 from thetadesk.gui.background import Outcome, run_in_pool
 from thetadesk.gui.transfer import format_bytes
+
+if TYPE_CHECKING:  # loaded with the first request, not with the window
+    import requests
 
 log = logging.getLogger(__name__)
 
