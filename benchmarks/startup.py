@@ -3,7 +3,8 @@
 The app is started the way the README's run command starts it (`python -m thetadesk.gui
 --server URL --username tutorial` with THETADESK_PASSWORD set: sign-in without the dialog)
 against the production server, in a fresh interpreter, under Qt's offscreen platform. A few
-lines run before the app's own `main()`: they create the QApplication (which main() then
+lines run before the app's own `main()`: after the `thetadesk.gui` package (which every way
+of starting the app imports before PySide6), they create the QApplication (which main() then
 uses) and watch its events; the first paint of a top-level window ends the measurement,
 counted from just before the parent started the process. The same is done for a
 returning user ("Remember me" kept the session in the keychain, here a stand-in one:
@@ -37,6 +38,7 @@ from benchmarks.report import Scale
 WATCHER = r"""
 import os, sys, time
 started = float(os.environ["THETADESK_BENCH_T0"])
+import thetadesk.gui  # first, as `python -m thetadesk.gui` and the thetadesk-gui script do
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
