@@ -25,6 +25,7 @@ RICOH_SERIAL, RICOH_THETA_IFD = 0x0005, 0x4001
 THETA_IMAGE_TYPE, THETA_ZENITH = 0x0001, 0x0007
 RICOH_MAKERNOTE_HEADERS = (b"Ricoh\x00\x00\x00", b"RICOH\x00\x00\x00")
 _RATIONAL = (5, 10)  # RATIONAL, SRATIONAL
+_VISIBLE_ASCII = bytes(range(0x21, 0x7F))
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ def parse_exif(data: bytes) -> ExifInfo:
         maker_note = exif_ifd.find(MAKER_NOTE)
         if maker_note is not None:
             ricoh = _parse_ricoh(tiff, maker_note, problems)
-    return ExifInfo(
+    # Every field, set without the frozen dataclass's __init__ (a few µs per photo).
+    info = object.__new__(ExifInfo)
+    info.__dict__.update(
         make=ifd0.text(MAKE),
         model=ifd0.text(MODEL),
         software=ifd0.text(SOFTWARE),
@@ -81,6 +84,7 @@ def parse_exif(data: bytes) -> ExifInfo:
         ricoh=ricoh,
         problems=tuple(problems),
     )
+    return info
 
 
 def _sub_ifd(tiff: TiffData, parent: Ifd, tag: int, name: str, problems: list[str]) -> Ifd | None:
@@ -179,6 +183,6 @@ def _serial(entry: Entry | None) -> str | None:
         return None
     text = entry.data.split(b"\x00", 1)[0].strip()
     # Non-THETA Ricoh cameras store a binary internal number here: ignore that.
-    if not text or not all(0x20 < byte < 0x7F for byte in text):
+    if not text or text.translate(None, _VISIBLE_ASCII):  # something outside 0x21-0x7E
         return None
     return text.decode("ascii")

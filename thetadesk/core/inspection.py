@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING, BinaryIO
 
 from thetadesk.core import verdict_rules
 from thetadesk.core.exif import ExifInfo, parse_exif
 from thetadesk.core.file_types import DESCRIBE_BYTES, SNIFF_BYTES, describe_non_jpeg, is_jpeg
 from thetadesk.core.jpeg_segments import (
     WINDOW_BYTES,
+    JpegHeader,
     JpegStructureError,
     ends_with_end_marker,
     has_end_marker,
@@ -29,7 +32,11 @@ from thetadesk.core.theta_models import camera_code, clean_model, is_theta_model
 from thetadesk.core.verdict_rules import Verdict
 from thetadesk.core.xmp import read_xmp
 
-__all__ = ["Inspection", "Verdict", "inspect_file"]
+if TYPE_CHECKING:  # the pool's modules load only when a big batch needs them
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.sharedctypes import SynchronizedArray
+
+__all__ = ["Inspection", "Verdict", "inspect_file", "inspect_files"]
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +95,17 @@ class Inspection:
         }
 
 
+_WORKER_FIELDS = tuple(name for name in Inspection.__dataclass_fields__ if name != "path")
+
+
+def _new_inspection(values: dict[str, object]) -> Inspection:
+    """An Inspection from all its fields, without the frozen dataclass's __init__ (one
+    object.__setattr__ per field: a few µs, noticeable over thousands of photos)."""
+    inspection = object.__new__(Inspection)
+    inspection.__dict__.update(values)
+    return inspection
+
+
 class _Rejected(Exception):
     """A reason to stop early; the file gets verdict `rejected`."""
 
@@ -110,6 +128,151 @@ def inspect_file(path: str | os.PathLike[str]) -> Inspection:
         return Inspection(file_path, Verdict.REJECTED, (reason,), size)
 
 
+# inspect_files: batches big enough to be worth worker processes, and their chunks.
+PARALLEL_MIN_FILES = 256  # where workers start by fork (Linux): a few ms each
+PARALLEL_MIN_FILES_SPAWNED = 4096  # where each starts a new interpreter (Windows, macOS)
+CHUNK_FILES = 16  # a few ms of work: the last one a worker is busy with ends soon
+MAX_WORKERS = 8
+
+
+def inspect_files(
+    paths: Sequence[str | os.PathLike[str]], *, workers: int | None = None
+) -> list[Inspection]:
+    """inspect_file for each path, results in the same order.
+
+    A big batch is shared with worker processes (one per extra CPU), in chunks: the
+    workers take chunks from the front, this process takes them from the back, each chunk
+    claimed once in a shared table, so the batch ends when they meet whatever the machine's
+    load. A worker that cannot start or dies leaves its chunks to this process. `workers`
+    (this process included) overrides the CPU count; 1 checks everything here.
+    """
+    if workers is None:
+        workers = _parallel_workers(len(paths))
+    if workers < 2 or len(paths) <= CHUNK_FILES:
+        return [inspect_file(path) for path in paths]
+    chunks = [paths[at : at + CHUNK_FILES] for at in range(0, len(paths), CHUNK_FILES)]
+    try:
+        pool, claims, futures = _start_pool(workers - 1, chunks)
+    except (OSError, RuntimeError, ValueError):  # no processes here (a sandbox, a limit)
+        log.warning("cannot start inspection workers; checking in this process", exc_info=True)
+        return [inspect_file(path) for path in paths]
+    results: list[list[Inspection] | None] = [None] * len(chunks)
+    try:
+        for index in range(len(chunks) - 1, -1, -1):
+            if not _claim(claims, index):
+                break  # a worker has it: the rest is theirs
+            results[index] = [inspect_file(path) for path in chunks[index]]
+        for index, future in enumerate(futures):
+            if results[index] is None:
+                results[index] = _chunk_result(future, chunks[index])
+    except BaseException:
+        # Interrupted (Ctrl-C): the workers ignore SIGINT; they skip every chunk not yet
+        # started and the pool lets them go.
+        with claims.get_lock():
+            claims[:] = [1] * len(chunks)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    # Every chunk is done: the workers only exit. Waiting for them (a few ms) also ends the
+    # pool's thread, so the process is single-threaded again (and may fork) after this.
+    pool.shutdown()
+    return [inspection for chunk in results if chunk is not None for inspection in chunk]
+
+
+def _parallel_workers(count: int) -> int:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threshold = PARALLEL_MIN_FILES if _fork_is_safe() else PARALLEL_MIN_FILES_SPAWNED
+    if count < threshold:
+        return 1
+    return max(1, min(cpus or 1, MAX_WORKERS))
+
+
+def _fork_is_safe() -> bool:
+    # Fork only a single-threaded process (the command line; never the window with its
+    # engine and Qt threads), and only where fork is the platform's own (Linux).
+    import threading
+
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def _start_pool(
+    processes: int, chunks: list[Sequence[str | os.PathLike[str]]]
+) -> tuple[
+    ProcessPoolExecutor, SynchronizedArray[int], list[Future[list[tuple[object, ...]] | None]]
+]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if _fork_is_safe() else "spawn")
+    claims = context.Array("b", len(chunks))  # 1: a process has taken the chunk
+    pool = ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_worker_start, initargs=(claims,)
+    )
+    try:
+        # Paths go as text, results come back as tuples of plain values: a Path or an
+        # Inspection is several times slower to pickle and unpickle.
+        futures = [
+            pool.submit(_inspect_chunk, index, list(map(os.fspath, chunk)))
+            for index, chunk in enumerate(chunks)
+        ]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    return pool, claims, futures
+
+
+def _claim(claims: SynchronizedArray[int], index: int) -> bool:
+    with claims.get_lock():
+        if claims[index]:
+            return False
+        claims[index] = 1
+        return True
+
+
+_worker_claims: SynchronizedArray[int] | None = None
+
+
+def _worker_start(claims: SynchronizedArray[int]) -> None:
+    import signal
+
+    global _worker_claims
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _worker_claims = claims
+
+
+def _inspect_chunk(index: int, paths: list[str | bytes]) -> list[tuple[object, ...]] | None:
+    """In a worker: each file's inspection as its field values, path and gpano aside; None
+    when the parent process has taken the chunk."""
+    if _worker_claims is None or not _claim(_worker_claims, index):
+        return None
+    rows = []
+    for path in paths:
+        values = inspect_file(path).__dict__.copy()
+        del values["path"]
+        values["gpano"] = dict(values["gpano"])  # type: ignore[call-overload]
+        rows.append(tuple(values[name] for name in _WORKER_FIELDS))
+    return rows
+
+
+def _from_worker(path: str | os.PathLike[str], row: tuple[object, ...]) -> Inspection:
+    values = dict(zip(_WORKER_FIELDS, row, strict=True))
+    values["path"] = path if isinstance(path, Path) else Path(path)
+    values["gpano"] = MappingProxyType(values["gpano"])  # type: ignore[arg-type]
+    return _new_inspection(values)
+
+
+def _chunk_result(
+    future: Future[list[tuple[object, ...]] | None], chunk: Sequence[str | os.PathLike[str]]
+) -> list[Inspection]:
+    try:
+        rows = future.result()
+    except Exception:  # BrokenProcessPool (a worker died), or anything a worker raised
+        log.warning("an inspection worker failed; checking its files here", exc_info=True)
+        rows = None
+    if rows is None:  # not reached unless the worker failed: this process never took it
+        return [inspect_file(path) for path in chunk]
+    return [_from_worker(path, row) for path, row in zip(chunk, rows, strict=True)]
+
+
 def _regular_file_size(path: Path) -> int:
     try:
         info = os.stat(path)
@@ -125,34 +288,43 @@ def _regular_file_size(path: Path) -> int:
     return info.st_size
 
 
+def _read_jpeg(stream: BinaryIO, size: int) -> JpegHeader:
+    """The header segments of a JPEG whose end marker is there, else _Rejected."""
+    prefix = stream.read(WINDOW_BYTES)
+    if not is_jpeg(prefix[:SNIFF_BYTES]):
+        head = prefix[:DESCRIBE_BYTES] + stream.read(DESCRIBE_BYTES - len(prefix))
+        raise _Rejected(f"not a JPEG: this is {describe_non_jpeg(head)}")
+    try:
+        header = read_header(stream, size, prefix)
+    except JpegStructureError as error:
+        raise _Rejected(str(error)) from None
+    assert header.frame is not None  # read_header guarantees a frame before SOS
+    over_cap = verdict_rules.pixel_cap_reason(header.frame.width, header.frame.height)
+    if over_cap:
+        raise _Rejected(over_cap)
+    if size <= len(prefix):
+        ends = ends_with_end_marker(prefix[:size])
+    else:
+        ends = has_end_marker(stream, size)
+    if not ends:
+        raise _Rejected("truncated file: the JPEG end marker is missing (incomplete copy?)")
+    return header
+
+
 def _inspect_jpeg(path: Path, size: int) -> Inspection:
     # Read-only, always. Unbuffered: the header comes in one read of a window (a THETA
     # header fits), the end in another, with no copy through a buffer in between.
     with open(path, "rb", buffering=0) as stream:
-        prefix = stream.read(WINDOW_BYTES)
-        if not is_jpeg(prefix[:SNIFF_BYTES]):
-            head = prefix[:DESCRIBE_BYTES] + stream.read(DESCRIBE_BYTES - len(prefix))
-            raise _Rejected(f"not a JPEG: this is {describe_non_jpeg(head)}")
-        try:
-            header = read_header(stream, size, prefix)
-        except JpegStructureError as error:
-            raise _Rejected(str(error)) from None
-        assert header.frame is not None  # read_header guarantees a frame before SOS
-        frame = header.frame
-        over_cap = verdict_rules.pixel_cap_reason(frame.width, frame.height)
-        if over_cap:
-            raise _Rejected(over_cap)
-        if size <= len(prefix):
-            ends = ends_with_end_marker(prefix[:size])
-        else:
-            ends = has_end_marker(stream, size)
-        if not ends:
-            raise _Rejected("truncated file: the JPEG end marker is missing (incomplete copy?)")
+        header = _read_jpeg(stream, size)
+    frame = header.frame
+    assert frame is not None  # read_header guarantees a frame before SOS
     exif = parse_exif(header.exif) if header.exif is not None else ExifInfo()
     xmp = read_xmp(header.xmp, header.extended_xmp)
     ricoh = exif.ricoh
     model = clean_model(exif.model)
-    facts = verdict_rules.Facts(
+    # Every field, set without the frozen dataclass's __init__ (a few µs per photo).
+    facts = object.__new__(verdict_rules.Facts)
+    facts.__dict__.update(
         width=frame.width,
         height=frame.height,
         model=model,
@@ -165,29 +337,34 @@ def _inspect_jpeg(path: Path, size: int) -> Inspection:
     )
     judgement = verdict_rules.judge(facts)
     notes = [*header.notes, *exif.problems, *xmp.problems]
-    return Inspection(
-        path=path,
-        verdict=judgement.verdict,
-        reasons=tuple(_printable(reason) for reason in (*judgement.reasons, *notes)),
-        size_bytes=size,
-        make=clean_model(exif.make),
-        model=model,
-        camera_code=camera_code(model, ricoh.serial if ricoh else None),
-        is_theta=facts.is_theta,
-        firmware=clean_model(exif.software),
-        width=frame.width,
-        height=frame.height,
-        progressive=frame.progressive,
-        projection=xmp.gpano.get("ProjectionType"),
-        gpano=MappingProxyType(dict(xmp.gpano)),
-        theta_image_type=facts.theta_image_type,
-        date_taken=verdict_rules.date_from_exif(exif.datetime_original),
-        datetime_original=exif.datetime_original,
-        has_gps=exif.has_gps,
-        orientation=exif.orientation,
-        exif_width=exif.pixel_width,
-        exif_height=exif.pixel_height,
-        has_embedded_thumbnail=exif.thumbnail is not None,
+    reasons = (*judgement.reasons, *notes)
+    if not all(reason.isprintable() for reason in reasons):
+        reasons = tuple(_printable(reason) for reason in reasons)
+    return _new_inspection(
+        {
+            "path": path,
+            "verdict": judgement.verdict,
+            "reasons": reasons,
+            "size_bytes": size,
+            "make": clean_model(exif.make),
+            "model": model,
+            "camera_code": camera_code(model, ricoh.serial if ricoh else None),
+            "is_theta": facts.is_theta,
+            "firmware": clean_model(exif.software),
+            "width": frame.width,
+            "height": frame.height,
+            "progressive": frame.progressive,
+            "projection": xmp.gpano.get("ProjectionType"),
+            "gpano": MappingProxyType(dict(xmp.gpano)),
+            "theta_image_type": facts.theta_image_type,
+            "date_taken": verdict_rules.date_from_exif(exif.datetime_original),
+            "datetime_original": exif.datetime_original,
+            "has_gps": exif.has_gps,
+            "orientation": exif.orientation,
+            "exif_width": exif.pixel_width,
+            "exif_height": exif.pixel_height,
+            "has_embedded_thumbnail": exif.thumbnail is not None,
+        }
     )
 
 

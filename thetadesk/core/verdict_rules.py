@@ -102,25 +102,28 @@ def judge(facts: Facts) -> Judgement:
 def _size_disagreements(facts: Facts) -> list[str]:
     real = (facts.width, facts.height)
     shown = f"{facts.width}×{facts.height}"
-    declared = []
-    for prefix in ("CroppedAreaImage", "FullPano"):
-        width = facts.gpano.get(f"{prefix}WidthPixels")
-        height = facts.gpano.get(f"{prefix}HeightPixels")
-        if width is not None and height is not None:
-            declared.append(("GPano", _as_int(width), _as_int(height), f"{width}×{height}"))
-    if facts.exif_width is not None and facts.exif_height is not None:
-        exif_size = f"{facts.exif_width}×{facts.exif_height}"
-        declared.append(("EXIF", facts.exif_width, facts.exif_height, exif_size))
     reasons: list[str] = []
-    for source, width, height, text in declared:
-        if (width, height) != real:
-            reason = f"{source} says {text} but the image is {shown}"
+    gpano = facts.gpano
+    for prefix in ("CroppedAreaImage", "FullPano"):
+        width = gpano.get(f"{prefix}WidthPixels")
+        height = gpano.get(f"{prefix}HeightPixels")
+        if width is None or height is None:
+            continue
+        if (_as_int(width), _as_int(height)) != real:
+            reason = f"GPano says {width}×{height} but the image is {shown}"
+            if reason not in reasons:
+                reasons.append(reason)
+    if facts.exif_width is not None and facts.exif_height is not None:
+        if (facts.exif_width, facts.exif_height) != real:
+            reason = f"EXIF says {facts.exif_width}×{facts.exif_height} but the image is {shown}"
             if reason not in reasons:
                 reasons.append(reason)
     return reasons
 
 
 def _as_int(text: str) -> int | None:
+    if len(text) <= 15 and text.isdigit() and text.isascii():
+        return int(text)  # the usual "5376", exact as a float too: no float on the way
     try:
         return int(float(text.strip()))
     except ValueError:

@@ -1,0 +1,139 @@
+"""inspect_files: a batch checked in worker processes gives what checking it here gives.
+
+`thetadesk check` shares a big batch with one worker process per extra CPU. Whatever the
+processes, the start method or a worker that dies, the results are the serial ones, in the
+same order. No timing here: only results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.broken_corpus import file_cases, write_case
+from tests.support.theta_fixtures import make_theta_jpeg
+from thetadesk.core import inspection
+from thetadesk.core.inspection import Inspection, inspect_file, inspect_files
+from thetadesk.core.scan import find_photos
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The broken corpus (every verdict and refusal) and good photos, interleaved, 3 times."""
+    folder = tmp_path_factory.mktemp("batch")
+    files = []
+    for case in file_cases():
+        if case.skip or case.unreadable or case.id == "genuine-11008x5504":
+            continue
+        path = write_case(folder, case)
+        if path.is_file():
+            files.append(path)
+    good = make_theta_jpeg(folder / "good.jpg")
+    paths = []
+    for copy in range(3):
+        for index, path in enumerate(files):
+            paths.append(path)
+            if index % 4 == 0:
+                target = folder / f"good-{copy}-{index}.jpg"
+                shutil.copyfile(good, target)
+                paths.append(target)
+    assert len(paths) > 3 * inspection.CHUNK_FILES
+    return paths
+
+
+def fields(result: Inspection) -> dict[str, object]:
+    return {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+
+
+def test_a_fast_built_inspection_has_every_field(batch: list[Path]) -> None:
+    result = inspect_file(batch[0])
+    assert set(vars(result)) == {f.name for f in dataclasses.fields(Inspection)}
+    assert dataclasses.replace(result) == result and hash(dataclasses.replace(result)) == hash(
+        result
+    )
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_give_the_serial_results_in_order(batch: list[Path], workers: int) -> None:
+    serial = [inspect_file(path) for path in batch]
+    shared = inspect_files(batch, workers=workers)
+    assert [r.path for r in shared] == batch
+    assert shared == serial
+    assert [fields(r) for r in shared] == [fields(r) for r in serial]
+    assert all(isinstance(r.path, Path) for r in shared)
+    assert all(type(r.gpano).__name__ == "mappingproxy" for r in shared)
+
+
+def test_spawned_workers_give_the_same(batch: list[Path], monkeypatch) -> None:
+    # What Windows, macOS and the window do (no fork).
+    monkeypatch.setattr(inspection, "_fork_is_safe", lambda: False)
+    assert inspect_files(batch, workers=2) == [inspect_file(path) for path in batch]
+
+
+def test_text_paths_come_back_as_paths(batch: list[Path]) -> None:
+    texts = [os.fspath(path) for path in batch]
+    assert [r.path for r in inspect_files(texts, workers=2)] == batch
+
+
+def test_a_dead_worker_leaves_its_files_to_this_process(
+    batch: list[Path], monkeypatch, caplog
+) -> None:
+    monkeypatch.setattr(inspection, "_inspect_chunk", _die)
+    assert inspect_files(batch, workers=2) == [inspect_file(path) for path in batch]
+    assert "an inspection worker failed" in caplog.text
+
+
+def test_no_worker_processes_means_checking_here(batch: list[Path], monkeypatch) -> None:
+    def cannot_start(*args: object) -> None:
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(inspection, "_start_pool", cannot_start)
+    assert inspect_files(batch, workers=2) == [inspect_file(path) for path in batch]
+
+
+def test_small_batches_and_one_cpu_stay_in_this_process(batch: list[Path], monkeypatch) -> None:
+    monkeypatch.setattr(inspection, "_start_pool", None)  # would fail if called
+    assert inspect_files(batch[:5]) == [inspect_file(path) for path in batch[:5]]
+    assert inspect_files(batch, workers=1) == [inspect_file(path) for path in batch]
+
+
+def _die(index: int, paths: list[str]) -> list[tuple[object, ...]]:
+    # A worker killed (out of memory, say) after taking its first chunk.
+    assert inspection._worker_claims is not None
+    inspection._claim(inspection._worker_claims, index)
+    os._exit(3)
+
+
+def test_check_command_over_a_big_batch_matches_one_file_at_a_time(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    good = make_theta_jpeg(folder / "R0000000.JPG")
+    for index in range(1, inspection.PARALLEL_MIN_FILES + 40):
+        target = folder / f"R{index:07d}.JPG"
+        if index % 50 == 7:
+            target.write_bytes(good.read_bytes()[:-100])  # truncated: rejected
+        else:
+            shutil.copyfile(good, target)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THETADESK_")}
+    env["THETADESK_DATA_DIR"] = str(tmp_path / "home")
+    completed = subprocess.run(
+        [sys.executable, "-m", "thetadesk", "check", "--json", str(folder)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert completed.returncode == 1, completed.stderr  # the truncated ones
+    printed = json.loads(completed.stdout)
+    expected = [inspect_file(path).to_json() for path in find_photos([folder])]
+    assert printed == expected
