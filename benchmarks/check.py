@@ -4,15 +4,17 @@ Four ways to read the same facts from the same files, in rounds (one of each per
 a change in the machine's load hits all four alike):
 
 - thetadesk in-process: what `thetadesk check` does after start-up (find_photos, then
-  inspect_file for each file), timed in a fresh interpreter after one warm-up pass;
+  inspect_files: with 256 files or more and more than one CPU, worker processes forked
+  for the batch share its chunks with the calling process, their start-up included),
+  timed in a fresh interpreter after one warm-up pass;
 - thetadesk CLI: `thetadesk check --json DIR` as a process, output to /dev/null, start-up
   included;
 - exiftool: one `exiftool -fast -json` process for the whole folder, asked for the same
   facts (make, model, firmware, orientation, date, EXIF and frame pixel size, coding process,
   GPS, the Ricoh MakerNote, every GPano property, the embedded thumbnail);
-- the floor: plain Python that lists the folder, opens each file, reads every header segment
-  up to the start of scan and the file's last 4 KB, and parses nothing: the I/O any checker
-  must do.
+- the floor: plain Python in one process that lists the folder, opens each file, reads
+  every header segment up to the start of scan and the file's last 4 KB, and parses
+  nothing: the I/O any checker must do.
 
 The page cache is warm for all four (the files were just written, or read by the round
 before).
@@ -65,22 +67,32 @@ def floor_batch(folder: str) -> int:
 
 
 def _thetadesk_batch(folder: str) -> int:
-    from thetadesk.core.inspection import inspect_file
+    # What `thetadesk check` runs after start-up (cli._inspect_paths), output aside.
+    from thetadesk.core.inspection import inspect_files
     from thetadesk.core.scan import find_photos
 
-    return len([inspect_file(path) for path in find_photos([folder])])
+    return len(inspect_files(find_photos([folder])))
+
+
+def _thetadesk_one_process(folder: str) -> int:
+    # The same with every file inspected in this process: the comparison with the floor
+    # (also one process) core for core.
+    from thetadesk.core.inspection import inspect_files
+    from thetadesk.core.scan import find_photos
+
+    return len(inspect_files(find_photos([folder]), workers=1))
 
 
 def child(argv: list[str]) -> None:
     """In a fresh interpreter: one warm-up pass, then the timed one; print seconds."""
     what, folder = argv[0], argv[1]
-    if what == "thetadesk":
+    if what.startswith("thetadesk"):
         started_import = time.perf_counter()
         import thetadesk.core.inspection  # noqa: F401
         import thetadesk.core.scan  # noqa: F401
 
         import_seconds = time.perf_counter() - started_import
-        batch = _thetadesk_batch
+        batch = _thetadesk_batch if what == "thetadesk" else _thetadesk_one_process
     else:
         import_seconds = 0.0
         batch = floor_batch
@@ -88,6 +100,16 @@ def child(argv: list[str]) -> None:
     started = time.perf_counter()
     batch(folder)
     print(json.dumps({"seconds": time.perf_counter() - started, "import": import_seconds}))
+
+
+def _workers_for(count: int) -> int:
+    """How many processes `thetadesk check` uses for `count` files here (Linux: forked)."""
+    from thetadesk.core import inspection
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if count < inspection.PARALLEL_MIN_FILES:
+        return 1
+    return max(1, min(cpus or 1, inspection.MAX_WORKERS))
 
 
 def per_file_costs() -> dict[str, tuple[float, float]]:
@@ -124,10 +146,15 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
     exiftool = shutil.which("exiftool")
     thetadesk_cli = [sys.executable, "-m", "thetadesk", "check", "--json", str(folder)]
     exiftool_cmd = [exiftool or "exiftool", "-fast", "-json", "-q", *EXIFTOOL_TAGS, str(folder)]
-    times: dict[str, list[float]] = {"inproc": [], "cli": [], "exiftool": [], "floor": []}
+    times: dict[str, list[float]] = {
+        "inproc": [], "serial": [], "cli": [], "exiftool": [], "floor": []
+    }  # fmt: skip
     for _ in range(rounds):
         times["inproc"].append(
             float(run_child("benchmarks.check", ["thetadesk", str(folder)], env)["seconds"])
+        )
+        times["serial"].append(
+            float(run_child("benchmarks.check", ["thetadesk-serial", str(folder)], env)["seconds"])
         )
         times["floor"].append(
             float(run_child("benchmarks.check", ["floor", str(folder)], env)["seconds"])
@@ -150,7 +177,12 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
     def ratio(a: str, b: str) -> list[float]:
         return [x / y for x, y in zip(rate[a], rate[b], strict=True)] if rate[b] else []
 
-    section.add("thetadesk check, in-process (find + inspect)", "files/s", rate["inproc"])
+    workers = _workers_for(count)
+    section.add(
+        f"thetadesk check, in-process (find + inspect, {workers} processes)",
+        "files/s", rate["inproc"],
+    )  # fmt: skip
+    section.add("the same in one process (find + inspect)", "files/s", rate["serial"])
     section.add("thetadesk check --json, CLI process (start-up included)", "files/s", rate["cli"])
     section.add("exiftool -fast -json, one batch process", "files/s", rate["exiftool"])
     section.add("floor: header segments + last 4 KB, plain Python", "files/s", rate["floor"])
@@ -164,6 +196,11 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
     section.add(
         "floor ÷ in-process (how far from the floor)", "×", floor_x, target="≤ 3×",
         met=median(floor_x) <= 3, higher_is_better=False,
+    )  # fmt: skip
+    section.add(
+        "floor ÷ one process (core for core)", "×",
+        [f / t for f, t in zip(rate["floor"], rate["serial"], strict=True)],
+        higher_is_better=False,
     )  # fmt: skip
     costs = json.loads(
         subprocess.run(
