@@ -97,19 +97,15 @@ def child(argv: list[str]) -> None:
         import_seconds = 0.0
         batch = floor_batch
     batch(folder)
+    workers = 1
+    if what == "thetadesk":  # what inspect_files decides now (CPUs, load average)
+        from thetadesk.core.inspection import _parallel_workers
+
+        workers = _parallel_workers(len(os.listdir(folder)))
     started = time.perf_counter()
     batch(folder)
-    print(json.dumps({"seconds": time.perf_counter() - started, "import": import_seconds}))
-
-
-def _workers_for(count: int) -> int:
-    """How many processes `thetadesk check` uses for `count` files here (Linux: forked)."""
-    from thetadesk.core import inspection
-
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if count < inspection.PARALLEL_MIN_FILES:
-        return 1
-    return max(1, min(cpus or 1, inspection.MAX_WORKERS))
+    seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "import": import_seconds, "workers": workers}))
 
 
 def per_file_costs() -> dict[str, tuple[float, float]]:
@@ -149,10 +145,11 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
     times: dict[str, list[float]] = {
         "inproc": [], "serial": [], "cli": [], "exiftool": [], "floor": []
     }  # fmt: skip
+    processes = []  # how many processes inspect_files used in each round
     for _ in range(rounds):
-        times["inproc"].append(
-            float(run_child("benchmarks.check", ["thetadesk", str(folder)], env)["seconds"])
-        )
+        measured = run_child("benchmarks.check", ["thetadesk", str(folder)], env)
+        times["inproc"].append(float(measured["seconds"]))
+        processes.append(str(measured["workers"]))
         times["serial"].append(
             float(run_child("benchmarks.check", ["thetadesk-serial", str(folder)], env)["seconds"])
         )
@@ -177,9 +174,8 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
     def ratio(a: str, b: str) -> list[float]:
         return [x / y for x, y in zip(rate[a], rate[b], strict=True)] if rate[b] else []
 
-    workers = _workers_for(count)
     section.add(
-        f"thetadesk check, in-process (find + inspect, {workers} processes)",
+        f"thetadesk check, in-process (find + inspect; processes by round: {', '.join(processes)})",
         "files/s", rate["inproc"],
     )  # fmt: skip
     section.add("the same in one process (find + inspect)", "files/s", rate["serial"])

@@ -137,3 +137,20 @@ def test_check_command_over_a_big_batch_matches_one_file_at_a_time(tmp_path: Pat
     printed = json.loads(completed.stdout)
     expected = [inspect_file(path).to_json() for path in find_photos([folder])]
     assert printed == expected
+
+
+@pytest.mark.parametrize(
+    ("load", "count", "expected"),
+    [
+        (0.2, 1000, 4),  # an idle 4-CPU machine: every CPU
+        (2.0, 1000, 3),  # two CPUs busy elsewhere: this process and two workers
+        (3.9, 1000, 1),  # all busy: no workers to juggle as well
+        (0.0, inspection.PARALLEL_MIN_FILES - 1, 1),  # too small to be worth a worker
+    ],
+)
+def test_workers_follow_the_idle_cpus(monkeypatch, load: float, count: int, expected: int) -> None:
+    monkeypatch.setattr(inspection, "_fork_is_safe", lambda: True)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load), raising=False)
+    assert inspection._parallel_workers(count) == expected

@@ -179,11 +179,18 @@ def inspect_files(
 
 
 def _parallel_workers(count: int) -> int:
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    """Processes for a batch of `count` files: one per CPU that is not busy already (the
+    load average says how many are), so a loaded machine is not given more to juggle."""
     threshold = PARALLEL_MIN_FILES if _fork_is_safe() else PARALLEL_MIN_FILES_SPAWNED
     if count < threshold:
         return 1
-    return max(1, min(cpus or 1, MAX_WORKERS))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = min(cpus or 1, MAX_WORKERS)
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has no load average
+        busy = 0.0
+    return max(1, min(cpus, round(cpus - busy) + 1))
 
 
 def _fork_is_safe() -> bool:
