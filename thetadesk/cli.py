@@ -91,6 +91,36 @@ def _json_text(data: object) -> str:
     return json.dumps(data, indent=2, ensure_ascii=encoding != "utf-8")
 
 
+def _check_json_text(rows: Sequence[dict[str, object]]) -> str:
+    """_json_text(rows) for `check --json`, the same text, with the JSON written by the C
+    encoder (json's indenting writer is pure Python: ~40 µs per photo, as much as
+    inspecting it). A row is one flat object whose list and object values hold scalars."""
+    encoding = codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name
+    ascii_only = encoding != "utf-8"
+    row_encoder = json.JSONEncoder(ensure_ascii=ascii_only, separators=(",\n    ", ": "))
+    nested_encoder = json.JSONEncoder(ensure_ascii=ascii_only, separators=(",\n      ", ": "))
+    items = []
+    for row in rows:
+        nested = {}
+        flat = dict(row)
+        for key, value in row.items():
+            if isinstance(value, (list, dict)) and value:
+                inner = value.values() if isinstance(value, dict) else value
+                if any(isinstance(item, (list, dict)) for item in inner):
+                    return _json_text(list(rows))  # deeper than this writer goes
+                marker = f"\x00{key}\x00"
+                flat[key] = marker
+                text = nested_encoder.encode(value)
+                nested[row_encoder.encode(marker)] = (
+                    f"{text[0]}\n      {text[1:-1]}\n    {text[-1]}"
+                )
+        text = row_encoder.encode(flat)
+        for marker, rendered in nested.items():
+            text = text.replace(marker, rendered, 1)
+        items.append(f"{{\n    {text[1:-1]}\n  }}")
+    return "[\n  " + ",\n  ".join(items) + "\n]" if items else "[]"
+
+
 def _describe(inspection: Inspection) -> str:
     facts = []
     if inspection.model:
@@ -127,7 +157,7 @@ def _summary(inspections: Sequence[Inspection]) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     inspections = _inspect_paths(args.paths)
     if args.json:
-        _out(_json_text([i.to_json() for i in inspections]))
+        _out(_check_json_text([i.to_json() for i in inspections]))
     else:
         for inspection in inspections:
             _out(_describe(inspection))

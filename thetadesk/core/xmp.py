@@ -18,11 +18,14 @@ Both give the same result for every packet (tests/core/test_xmp_fast_path.py).
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from thetadesk.core.jpeg_segments import XmpChunk
+
+if TYPE_CHECKING:  # the XML parser loads when a packet needs it (a few ms at start-up)
+    import xml.etree.ElementTree as ET
 
 GPANO_NS = "http://ns.google.com/photos/1.0/panorama/"
 XMP_NOTE_NS = "http://ns.adobe.com/xmp/note/"
@@ -102,6 +105,8 @@ def _root_text(payload: bytes) -> bytes:
 
 
 def _parse_root(text: bytes) -> ET.Element:
+    import xml.etree.ElementTree as ET
+
     try:
         return ET.fromstring(text)
     except ET.ParseError as error:
