@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -61,6 +63,11 @@ def test_check_one_reads_what_a_check_in_threads_reads(tmp_path):
     assert outcome.status == "done"
     assert outcome.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert outcome.inspection == inspect_file(path)
+    assert dict(outcome.inspection.gpano)
+    # What a worker process sends back: the GPano fields read-only again on arrival.
+    arrived = pickle.loads(pickle.dumps(outcome))
+    assert arrived == outcome
+    assert isinstance(arrived.inspection.gpano, MappingProxyType)
     assert check_one(CheckRequest(tmp_path / "gone.JPG", 2.0)).status == "gone"
     fresh = make_theta_jpeg(tmp_path / "R0010002.JPG")  # written just now: may still grow
     assert check_one(CheckRequest(fresh, settle_seconds=60.0)).status == "unsettled"

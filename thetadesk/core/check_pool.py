@@ -17,7 +17,7 @@ Nothing here changes a file: it is opened for reading only.
 
 from __future__ import annotations
 
-import dataclasses
+import copyreg
 import hashlib
 import logging
 import multiprocessing
@@ -30,12 +30,14 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from thetadesk.core.inspection import Inspection, inspect_file
 
 log = logging.getLogger(__name__)
 
 _HASH_CHUNK = 1024 * 1024
+WORKER_NICENESS = 10
 
 
 class CheckPoolUnavailable(Exception):
@@ -71,15 +73,19 @@ class CheckOutcome:
     error: str = ""
 
 
-def _portable(inspection: Inspection) -> Inspection:
-    # A MappingProxyType cannot be pickled: send a dict, made read-only again on arrival.
-    return dataclasses.replace(inspection, gpano=dict(inspection.gpano))
+def _read_only(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(mapping)
 
 
-def _restored(inspection: Inspection | None) -> Inspection | None:
-    if inspection is None:
-        return None
-    return dataclasses.replace(inspection, gpano=MappingProxyType(dict(inspection.gpano)))
+def _mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
+    # By a function of this module: the type itself has no importable name to pickle.
+    return _read_only, (dict(proxy),)
+
+
+# An Inspection's GPano fields are a read-only MappingProxyType, which pickle cannot send
+# by itself: it goes as a dict and comes back as a MappingProxyType over it. (Only adds
+# what pickle refused before: nothing else pickles differently.)
+copyreg.pickle(MappingProxyType, _mapping_proxy)  # type: ignore[arg-type]
 
 
 def check_one(request: CheckRequest) -> CheckOutcome:
@@ -108,13 +114,24 @@ def check_one(request: CheckRequest) -> CheckOutcome:
     except OSError as exc:
         return CheckOutcome(path, "error", error=exc.strerror or str(exc))
     return CheckOutcome(
-        path, "done", sha256=sha256, size=key[0], mtime_ns=key[1], inspection=_portable(inspection)
+        path, "done", sha256=sha256, size=key[0], mtime_ns=key[1], inspection=inspection
     )
 
 
 def check_many(requests: Sequence[CheckRequest]) -> list[CheckOutcome]:
     """`check_one` for each: one round trip to a worker process per batch."""
     return [check_one(request) for request in requests]
+
+
+def _start_worker() -> None:
+    """Runs first in each worker process: checks run at a lower CPU priority than the app
+    (POSIX nice 10), so on a machine with few cores the window's own threads get a core
+    first when they need one, and the checks use what is left."""
+    if hasattr(os, "nice"):
+        try:
+            os.nice(WORKER_NICENESS)
+        except OSError:
+            pass
 
 
 class CheckPool:
@@ -139,10 +156,12 @@ class CheckPool:
             try:
                 if self._executor is None:
                     self._executor = ProcessPoolExecutor(
-                        self._processes, mp_context=multiprocessing.get_context("spawn")
+                        self._processes,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_start_worker,
                     )
                 return self._executor.submit(check_many, list(requests))
-            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever it is, check in threads
                 self._broken = True
                 log.warning("checking in threads: the check pool cannot start (%s)", exc)
                 raise CheckPoolUnavailable(str(exc)) from exc
@@ -156,12 +175,12 @@ class CheckPool:
                 self._broken = True
             log.warning("checking in threads: the check pool broke (%s)", exc)
             raise CheckPoolUnavailable(str(exc)) from exc
-        return [
-            dataclasses.replace(outcome, inspection=_restored(outcome.inspection))
-            if outcome.inspection is not None
-            else outcome
-            for outcome in outcomes
-        ]
+        except Exception as exc:  # a batch that cannot come back (a bug): never again
+            with self._lock:
+                self._broken = True
+            log.exception("checking in threads: a check batch failed")
+            raise CheckPoolUnavailable(str(exc)) from exc
+        return outcomes
 
     def shutdown(self) -> None:
         """Stop the processes (batches not started are dropped; running ones finish)."""

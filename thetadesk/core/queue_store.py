@@ -13,6 +13,7 @@ migrations; a file from a newer thetadesk is refused rather than damaged.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -157,6 +158,21 @@ _UPDATABLE = frozenset(
 )
 
 
+_paths: dict[bytes, Path] = {}
+
+
+def _path(stored: bytes) -> Path:
+    """The Path for a stored path: made once (a Path costs more than the rest of a row),
+    from a bounded cache shared by every store (Paths are immutable)."""
+    key = bytes(stored)
+    path = _paths.get(key)
+    if path is None:
+        if len(_paths) >= 20_000:
+            _paths.clear()
+        path = _paths[key] = Path(os.fsdecode(key))
+    return path
+
+
 def _row_to_item(row: sqlite3.Row | tuple[Any, ...]) -> QueueItem:
     (
         item_id,
@@ -184,7 +200,7 @@ def _row_to_item(row: sqlite3.Row | tuple[Any, ...]) -> QueueItem:
         id=item_id,
         server=server,
         username=username,
-        path=Path(os.fsdecode(bytes(path))),
+        path=_path(path),
         state=ItemState(state),
         size=size,
         mtime_ns=mtime_ns,
@@ -202,6 +218,17 @@ def _row_to_item(row: sqlite3.Row | tuple[Any, ...]) -> QueueItem:
         added_at=added_at,
         updated_at=updated_at,
     )
+
+
+def _typed(name: str, value: Any) -> Any:
+    """A stored column value as QueueItem holds it."""
+    if name == "state":
+        return ItemState(value)
+    if name == "fields":
+        return json.loads(value or "{}")
+    if name in ("allow_review", "retryable", "unclear"):
+        return bool(value)
+    return value
 
 
 def printable_path(path: str | os.PathLike[str]) -> str:
@@ -452,8 +479,15 @@ class QueueStore:
         return item, outcome
 
     def _update(
-        self, conn: sqlite3.Connection, item_id: int, changes: Mapping[str, Any]
+        self,
+        conn: sqlite3.Connection,
+        item_id: int,
+        changes: Mapping[str, Any],
+        *,
+        current: QueueItem | None = None,
     ) -> QueueItem:
+        """Change one row; return it as stored. With `current` (the row as read in this
+        transaction) the result is made from it instead of being read back."""
         unknown = set(changes) - _UPDATABLE
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
@@ -462,10 +496,14 @@ class QueueStore:
             for v in changes.values()
         ]
         assignments = ", ".join(f"{name} = ?" for name in changes)
-        conn.execute(
+        now = time.time()
+        cursor = conn.execute(
             f"UPDATE items SET {assignments}, updated_at = ? WHERE id = ?",
-            (*values, time.time(), item_id),
+            (*values, now, item_id),
         )
+        if current is not None and cursor.rowcount == 1:
+            typed = {name: _typed(name, value) for name, value in zip(changes, values, strict=True)}
+            return dataclasses.replace(current, **typed, updated_at=now)
         item = self._get(conn, item_id)
         if item is None:
             raise KeyError(item_id)
@@ -574,7 +612,15 @@ class QueueStore:
         if not results:
             return []
         with self._transaction(durable=False) as conn:
-            return [self._complete_check(conn, **result) for result in results]
+            ids = [int(result["item_id"]) for result in results]
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM items WHERE id IN ({','.join('?' * len(ids))})", ids
+            ).fetchall()
+            current = {item.id: item for item in map(_row_to_item, rows)}
+            return [
+                self._complete_check(conn, current=current.get(int(result["item_id"])), **result)
+                for result in results
+            ]
 
     def complete_check(
         self,
@@ -620,9 +666,12 @@ class QueueStore:
         state: ItemState,
         reason: str,
         fields: Mapping[str, str],
+        current: QueueItem | None = None,
     ) -> QueueItem | None:
+        """`current`: the row as read in this transaction (read here when not given)."""
         fields_json = json.dumps(dict(fields), sort_keys=True)
-        current = self._get(conn, item_id)
+        if current is None:
+            current = self._get(conn, item_id)
         if current is None or current.state is not ItemState.CHECKING:
             return current
         twin = conn.execute(
@@ -654,7 +703,7 @@ class QueueStore:
                 duplicate_of=int(twin[0]),
                 reason=f"same photo as {twin_name}",
             )
-        return self._update(conn, item_id, changes)
+        return self._update(conn, item_id, changes, current=current)
 
     def retry(self, item_ids: Iterable[int] | None = None) -> int:
         """Failed and cancelled rows (all, or these) go back to `queued`."""
