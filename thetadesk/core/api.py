@@ -406,8 +406,16 @@ class Image360Client:
         *,
         on_progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
+        fresh_connection: bool = False,
     ) -> dict[str, Any]:
-        """Stream one photo's original bytes as multipart field `image`; return the item."""
+        """Stream one photo's original bytes as multipart field `image`; return the item.
+
+        fresh_connection: close the connection after this upload, so the next one opens a
+        new connection. For parallel uploads: a kept-alive connection stays with the server
+        process (or app server, behind a TCP balancer) that accepted it, so several streams
+        can end up queued on one of them while another idles; a new connection goes to
+        whichever accepts first, i.e. the least busy. It costs one handshake per photo.
+        """
         path = Path(path)
         filename = f"{fields.get('title') or path.stem}.jpg"
 
@@ -420,7 +428,10 @@ class Image360Client:
                 on_progress=on_progress,
                 should_cancel=should_cancel,
             )
-            return {"data": body, "headers": {"Content-Type": body.content_type}}
+            headers = {"Content-Type": body.content_type}
+            if fresh_connection:
+                headers["Connection"] = "close"
+            return {"data": body, "headers": headers}
 
         size = path.stat().st_size
         response = self._authed(

@@ -1005,6 +1005,9 @@ class UploadEngine:
                 self._form_fields(item),
                 on_progress=progress,
                 should_cancel=lambda: self._interrupted(job),
+                # Parallel streams: each photo on a new connection, taken by the least busy
+                # server process, rather than pinned to whichever took the stream first.
+                fresh_connection=self.settings.parallel > 1,
             )
         except Cancelled:
             # The body may have been complete when the flag was seen: treat as unclear.

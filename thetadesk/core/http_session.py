@@ -13,6 +13,7 @@ urllib3 would read a file-like body.
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import ssl
@@ -30,10 +31,38 @@ from thetadesk.core.multipart import FileRegion
 POOL_SIZE = 16  # connections kept per server: more than the most parallel uploads (8)
 
 
+class _ClosingHTTPResponse(http.client.HTTPResponse):
+    """A response after which its connection is not used again, whatever the server says."""
+
+    def _check_close(self) -> bool:
+        return True
+
+
 class _RegionSending:
-    """Connection mixin: `send(FileRegion)` without copying the file through Python."""
+    """Connection mixin: `send(FileRegion)` without copying the file through Python; and a
+    request sent with `Connection: close` is the connection's last, on our side too (a
+    server need not say so in its answer, and reusing the connection while it closes it
+    would fail the next request)."""
 
     sock: Any
+    _last_request = False
+
+    def putheader(self, header: str, *values: Any) -> None:
+        if header.lower() == "connection" and any("close" in str(v).lower() for v in values):
+            self._last_request = True
+        super().putheader(header, *values)  # type: ignore[misc]
+
+    def getresponse(self) -> Any:
+        if not self._last_request:
+            return super().getresponse()  # type: ignore[misc]
+        self._last_request = False
+        # http.client then hands the socket to the response and drops it from the
+        # connection, which the pool replaces with a new one when it is next taken.
+        self.response_class = _ClosingHTTPResponse
+        try:
+            return super().getresponse()  # type: ignore[misc]
+        finally:
+            del self.response_class
 
     def send(self, data: Any) -> None:
         if not isinstance(data, FileRegion):
