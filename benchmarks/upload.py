@@ -96,6 +96,9 @@ def child(argv: list[str]) -> None:
 
     client = Image360Client(url)
     client.tokens.set(access, refresh)
+    # `thetadesk upload` signs in before it sends anything, which loads the HTTP client and
+    # leaves a connection open; with the tokens given here, one request does the same.
+    client.check_session()
     files = find_photos([folder])
     with QueueStore(db) as store:
         engine = UploadEngine(
