@@ -150,3 +150,25 @@ def test_the_session_sends_regions_for_both_schemes_and_verifies_tls():
         assert pools["http"].ConnectionCls is _HTTPConnection
         assert pools["https"].ConnectionCls is _HTTPSConnection
     assert session.verify is True
+
+
+class _NotPlainSocket(socket.socket):
+    """Stands for a TLS socket: anything but a plain socket gets the region's bytes."""
+
+
+def test_connections_send_regions_as_bytes_on_sockets_that_cannot_sendfile(photo, monkeypatch):
+    reads: list[int] = []
+    read_all = FileRegion.read_all
+    monkeypatch.setattr(FileRegion, "read_all", lambda self: reads.append(1) or read_all(self))
+    sink = _Sink()
+    body = MultipartFileBody({"title": "t"}, "image", photo, filename="x.jpg")
+    connection = _HTTPSConnection("127.0.0.1", sink.port, timeout=10)
+    connection.sock = _NotPlainSocket()
+    connection.sock.connect(("127.0.0.1", sink.port))
+    for chunk in body:
+        connection.send(chunk)
+    connection.sock.close()
+    sink.thread.join(timeout=30)
+    assert reads  # read in one block each, not sent with sendfile
+    assert len(sink.received) == body.len
+    assert parse(body, bytes(sink.received))["image"][1] == photo.read_bytes()
