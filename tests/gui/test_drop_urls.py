@@ -155,3 +155,25 @@ def test_the_window_adds_the_files_of_a_mixed_drop_and_says_what_it_left_out(
     drop(window, mime)
     assert window.statusBar().currentMessage() == WEB_NOTICE
     qtbot.waitUntil(lambda: [row.path for row in window.model.rows] == [theta_files["ok"]])
+
+
+@pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS)
+def test_a_big_drop_is_read_off_the_gui_thread_with_the_same_outcome(
+    make_window, qtbot, tmp_path, monkeypatch
+) -> None:
+    """More URLs than READ_URLS_HERE: the drop is accepted at once and read on the queue
+    command thread; every file is added and what was left out is still said."""
+    from tests.support.theta_fixtures import make_theta_jpeg
+    from thetadesk.gui import main_window
+
+    monkeypatch.setattr(main_window, "READ_URLS_HERE", 10)
+    paths = [make_theta_jpeg(tmp_path / f"R{n:07d}.JPG", seed=n) for n in range(12)]
+    window = make_window(None)
+    mime = mime_with(
+        QUrl("https://example.com/R0010002.JPG"), *(QUrl.fromLocalFile(str(p)) for p in paths)
+    )
+    event = drop(window, mime)
+    assert event.isAccepted()
+    assert event.dropAction() == Qt.DropAction.CopyAction
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == WEB_NOTICE, timeout=10_000)
+    qtbot.waitUntil(lambda: sorted(row.path for row in window.model.rows) == paths, timeout=10_000)

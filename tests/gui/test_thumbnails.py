@@ -178,10 +178,13 @@ def test_the_exif_thumbnail_shows_first_then_a_sharp_one_for_tiles_on_screen_onl
 
     qtbot.waitUntil(settled, timeout=20_000)
     visible = on_screen()
-    assert 0 < len(visible) < 40  # the window shows some tiles, not all 40
+    assert 0 < len(visible) < 20  # the window shows a few tiles, not all 40
     assert set(firsts) == set(paths)
     assert all(firsts[p] == (False, 32) for p in paths)  # the EXIF thumbnail came first
-    sharp = {row.path for row in window.model.rows if row.sharp}
-    assert sharp == visible
-    assert set(sharp_paths) == visible  # nothing decoded for tiles off screen
+    assert visible <= {row.path for row in window.model.rows if row.sharp}
     assert all(row.thumbnail.width() > 32 for row in window.model.rows if row.sharp)
+    # Only tiles that were on screen were decoded again: while the grid filled, the tiles
+    # on screen could change as it laid itself out (a scroll bar appearing), but the rows
+    # far below never were on screen, so never decoded.
+    assert set(sharp_paths) >= visible
+    assert not set(sharp_paths) & set(paths[20:])

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QMimeData, QModelIndex, Qt, QThreadPool, QTimer
+from PySide6.QtCore import QMimeData, QModelIndex, Qt, QThreadPool, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -55,7 +55,7 @@ from thetadesk.gui import confirm, desktop, login_dialog, settings_dialog
 from thetadesk.gui.background import Outcome, run_in_pool
 from thetadesk.gui.banner import QueueBanner
 from thetadesk.gui.details_panel import DetailsPanel
-from thetadesk.gui.drop_urls import read_mime
+from thetadesk.gui.drop_urls import Drop, read_mime, read_urls
 from thetadesk.gui.first_paint import after_first_paint
 from thetadesk.gui.library import LibraryView
 from thetadesk.gui.login_dialog import Session
@@ -89,6 +89,7 @@ T = TypeVar("T")
 WORKER_STOP_TIMEOUT_MS = 12_000
 COMMAND_STOP_TIMEOUT_MS = 5_000
 EVENT_BATCH_MS = 30  # engine events are taken in batches at most this often
+READ_URLS_HERE = 256  # a drop with more URLs is read off the GUI thread
 SHARP_MS = 80  # the tiles on screen are looked at this long after the view stops changing
 SUMMARY_MS = 100  # the status bar's counts and the actions follow the rows this often
 WAITING_FOR_SIGN_IN = "waiting for sign-in"
@@ -706,7 +707,15 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        drop = read_mime(event.mimeData())
+        mime = event.mimeData()
+        if mime.hasUrls() and len(urls := mime.urls()) > READ_URLS_HERE:
+            # Reading thousands of URLs takes the GUI thread ~25 µs each: a big drop is
+            # read with the adding, off it; what was left out is said when it is known.
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            QTimer.singleShot(0, self, lambda: self._add_urls(urls))
+            return
+        drop = read_mime(mime)
         if not drop.paths and not drop.notices:
             event.ignore()
             return
@@ -717,6 +726,23 @@ class MainWindow(QMainWindow):
         if drop.paths:
             # Return at once, so the drag source is not kept waiting; queue the work after.
             QTimer.singleShot(0, self, lambda: self.add_paths(drop.paths))
+
+    def _add_urls(self, urls: list[QUrl]) -> None:
+        """A big drop's URLs, read on the queue-command thread, then added as add_paths."""
+
+        def read() -> Drop:
+            return read_urls(urls)
+
+        def done(outcome: Outcome[Drop]) -> None:
+            drop = outcome.value
+            if drop is None:
+                log.warning("could not read the dropped URLs: %s", outcome.error)
+                return
+            if drop.notice:
+                self.statusBar().showMessage(drop.notice, 8000)
+            self.add_paths(drop.paths)
+
+        run_in_pool(read, self, done, pool=self._commands)
 
     # -- queue commands --------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import IntEnum, StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,11 @@ from thetadesk.core.inspection import Inspection
 from thetadesk.core.queue_store import ItemState, QueueItem, printable_path
 
 log = logging.getLogger(__name__)
+
+
+def _as_path(path: Path | str) -> Path:
+    return path if isinstance(path, Path) else Path(path)
+
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -106,11 +112,13 @@ class PhotoRow:
     def item_id(self) -> int:
         return self.item.id
 
-    @property
+    # Worked out once per row (a row is replaced, never changed): counts, the filter and
+    # the status bar ask for them for every row, several times a second in a big batch.
+    @cached_property
     def state(self) -> UploadState:
         return display_state(self.item)
 
-    @property
+    @cached_property
     def verdict(self) -> str:
         """Verdict value ("ok", "needs_review"...), "" until checked."""
         if self.inspection is not None:
@@ -287,7 +295,7 @@ class PhotoModel(QAbstractListModel):
         return tuple(self._rows)
 
     def row_for(self, path: Path) -> PhotoRow | None:
-        item_id = self._by_path.get(Path(path))
+        item_id = self._by_path.get(_as_path(path))
         return None if item_id is None else self.row_by_id(item_id)
 
     def row_by_id(self, item_id: int) -> PhotoRow | None:
@@ -422,7 +430,7 @@ class PhotoModel(QAbstractListModel):
     def set_inspection(self, path: Path, inspection: Inspection) -> None:
         """The full inspection of a row's file. While the row is still being checked it is
         kept until the check's result arrives, so verdict and state change together."""
-        item_id = self._by_path.get(Path(path))
+        item_id = self._by_path.get(_as_path(path))
         if item_id is None:
             return
         if self._rows[self._position[item_id]].item.state in _CHECKING_STATES:

@@ -161,7 +161,7 @@ class ThumbnailLoader(QObject):
 
     def request(self, path: Path, stamp: int) -> None:
         """The embedded thumbnail (or a small preview) of a new row."""
-        self._pending.append((Path(path), stamp))
+        self._pending.append((path if isinstance(path, Path) else Path(path), stamp))
         if len(self._pending) >= BATCH:
             self._start_pending()
         elif not self._start_timer.isActive():

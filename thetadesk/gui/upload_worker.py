@@ -135,7 +135,9 @@ class UploadWorker(QObject):
             self._post_progress(generation, item_id, sent, total)
 
         def inspected(path: Path, inspection: Inspection) -> None:
-            self._post(generation, Inspected(Path(path), inspection))
+            self._post(
+                generation, Inspected(path if isinstance(path, Path) else Path(path), inspection)
+            )
 
         def inspect(path: Path) -> Inspection:
             inspection = inspect_file(path)
