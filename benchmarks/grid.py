@@ -8,7 +8,9 @@ does (one QDropEvent carrying one URL per file, through the window's own dropEve
 measures until:
 
 - fill: every file has a tile with a thumbnail and a verdict (`PhotoModel.rows`), also
-  noting when the last tile appeared and when the engine finished checking every file;
+  noting when the last tile appeared and when the engine finished checking every file,
+  and the CPU the fill took (the window's process, per thread where /proc tells, and its
+  check processes, counted when they end with the window);
 - upload (signed in to a server): every file is uploaded.
 
 It prints one JSON line: times, stalls, and resident memory (idle window, after, peak).
@@ -45,6 +47,32 @@ def _rss_kb(field: str = "VmRSS") -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process so far (Linux; {} elsewhere), keyed by
+    the Python thread's name where there is one, else the OS's thread name."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    found: dict[str, float] = {}
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        name = names.get(int(task), comm)
+        found[name] = round(found.get(name, 0.0) + seconds, 3)
+    return found
 
 
 def child(argv: list[str]) -> None:
@@ -88,6 +116,7 @@ def child(argv: list[str]) -> None:
     heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
 
     marks: dict[str, float] = {}
+    ended: dict[str, object] = {}
     count = len(files)
     started = 0.0
     # Rows done so far, per goal: a row once done stays done (thumbnails and verdicts are
@@ -117,6 +146,11 @@ def child(argv: list[str]) -> None:
                 marks.setdefault(name, now)
         goal = "uploaded" if mode == "upload" else "thumbnails_and_verdicts"
         if goal in marks and "checked" in marks:
+            # The fill (or upload) ends here: what quitting costs is no stall of it.
+            heartbeat.stop()
+            ticks.append(time.perf_counter())
+            # Read here: the window stops its threads when the application quits.
+            ended.update(cpu=os.times(), threads=_thread_cpu())
             app.quit()
 
     watcher = QTimer()
@@ -139,12 +173,21 @@ def child(argv: list[str]) -> None:
     watcher.start()
     give_up.start(int(TIMEOUT_S * 1000))
     ticks.append(time.perf_counter())
+    cpu_before = os.times()
+    threads_before = _thread_cpu()
     started = time.perf_counter()
     window.dropEvent(drop)
     app.exec()
-    heartbeat.stop()
-    ticks.append(time.perf_counter())
+    if heartbeat.isActive():  # gave up before the goal
+        heartbeat.stop()
+        ticks.append(time.perf_counter())
+    cpu_after = ended.get("cpu") or os.times()
+    threads_after = ended.get("threads") or _thread_cpu()
     gaps = sorted((b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False))
+    # The longest gaps and when they began (seconds after the drop), to find their cause.
+    worst = sorted(((b - a) * 1000, a - started) for a, b in zip(ticks, ticks[1:], strict=False))[
+        -8:
+    ]
     states: dict[str, int] = {}
     for row in window.model.rows:
         states[row.state.value] = states.get(row.state.value, 0) + 1
@@ -154,13 +197,27 @@ def child(argv: list[str]) -> None:
         "marks": marks,
         "longest_stall_ms": max(0.0, gaps[-1] - HEARTBEAT_MS) if gaps else None,
         "p99_gap_ms": gaps[int(len(gaps) * 0.99)] if gaps else None,
+        "worst_gaps": [[round(gap, 1), round(at, 3)] for gap, at in reversed(worst)],
         "ticks": len(ticks),
         "states": states,
         "idle_kb": idle_kb,
         "after_kb": after_kb,
         "peak_kb": _rss_kb("VmHWM"),
+        # CPU of the window's process from the drop to the goal (its check processes not
+        # included: they are counted when they end, below).
+        "cpu_s": round(
+            (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system), 3
+        ),
+        "thread_cpu_s": {
+            name: round(seconds - threads_before.get(name, 0.0), 3)
+            for name, seconds in threads_after.items()
+            if seconds - threads_before.get(name, 0.0) >= 0.01
+        },
     }
     window.shutdown(15_000)
+    done_times = os.times()
+    # The check processes have ended with the window: their CPU is the children's.
+    result["children_cpu_s"] = round(done_times.children_user + done_times.children_system, 3)
     print(json.dumps(result))
 
 
@@ -220,6 +277,20 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
         "longest GUI-thread stall during the fill", "ms", stalls, target="< 50 ms",
         met=median(stalls) < 50, higher_is_better=False,
     )  # fmt: skip
+    per_file = [
+        (float(r["cpu_s"]) + float(r["children_cpu_s"])) * 1000 / float(r["files"])  # type: ignore[arg-type]
+        for r in fills
+    ]
+    section.add(
+        "CPU per file during the fill (window process + its check processes)", "ms", per_file,
+        higher_is_better=False,
+    )  # fmt: skip
+    gui_thread = [
+        float(r["thread_cpu_s"].get("MainThread", 0.0))  # type: ignore[attr-defined]
+        for r in fills
+        if "thread_cpu_s" in r
+    ]
+    section.add("GUI thread CPU during the fill", "s", gui_thread, higher_is_better=False)
     sent = mark(uploads, "uploaded")
     section.add(f"drop → {len(kept)} files uploaded (signed in)", "s", sent,
                 higher_is_better=False)  # fmt: skip
