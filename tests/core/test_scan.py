@@ -93,3 +93,16 @@ def test_many_non_image_files_are_quick(tmp_path: Path) -> None:
         (folder / f"file{index}.dat").write_bytes(b"")
     touch(folder / "one.jpg")
     assert find_photos([folder]) == [folder / "one.jpg"]
+
+
+def test_each_folder_is_in_path_order_whatever_the_punctuation(tmp_path: Path, monkeypatch) -> None:
+    # Sorted as Path objects sort (part by part), not as text: "a/x" before "a-b/y" and
+    # "a b/z", although "-" and " " come before "/" in text.
+    names = ["a/x.jpg", "a-b/y.jpg", "a b/z.jpg", "q.jpg", "a/b/w.jpg", "ab.jpg", "B.JPG"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert find_photos([tmp_path]) == sorted(tmp_path / name for name in names)
+    monkeypatch.chdir(tmp_path)
+    assert find_photos(["."]) == sorted(Path(name) for name in names)
+    assert find_photos(["./a"]) == sorted(Path("a", name) for name in ("x.jpg", "b/w.jpg"))

@@ -173,6 +173,15 @@ class Ifd:
 
     def first_int(self, tag: int) -> int | None:
         """`get(tag).first_int()` without making the Entry (the common case, kept cheap)."""
+        tags = self._tags
+        if tag not in tags:
+            return None
+        index = tags.index(tag)
+        typ, count = self._flat[4 * index + 1], self._flat[4 * index + 2]
+        read = self._int_readers.get(typ)
+        if read is not None and 0 < TYPE_SIZES[typ] * count <= 4:
+            # The usual: a SHORT or LONG held in the entry itself, which is always readable.
+            return int(read(self._data, self._table_at + 12 * index + 8)[0])
         found = self.find(tag)
         if found is None or found[1] == 0:
             return None
