@@ -12,6 +12,7 @@ from thetadesk.core.queue_store import ItemState, QueueItem, QueueStore
 from thetadesk.gui.photo_grid import PhotoGrid
 from thetadesk.gui.photo_model import PhotoModel, PhotoRole, PhotoRow, UploadState
 from thetadesk.gui.tile_delegate import (
+    STATE_BADGES,
     TILE_WIDTH,
     VERDICT_LABELS,
     TileDelegate,
@@ -131,3 +132,41 @@ class SingleRow(QAbstractListModel):
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         return self._row if role == PhotoRole.ROW else None
+
+
+def test_a_tile_is_painted_again_when_its_row_changes_and_only_then(qtbot, tmp_path):
+    """Tiles are drawn from cached pictures: a changed row gets a new one, an unchanged row
+    keeps its own (and another model's row with the same stamp never gets it)."""
+    path = make_theta_jpeg(tmp_path / "a.jpg")
+    grid = PhotoGrid()
+    qtbot.addWidget(grid)
+    grid.resize(600, 300)
+    painted: list[PhotoRow] = []
+    delegate = grid.itemDelegate()
+    real = delegate._paint_tile  # noqa: SLF001 - counting what is really drawn
+
+    def counting(painter, option, row):
+        painted.append(row)
+        real(painter, option, row)
+
+    delegate._paint_tile = counting  # noqa: SLF001
+    with QueueStore(":memory:") as store:
+        added, _ = store.add("s", "u", path)
+        model = PhotoModel()
+        model.apply_items([store.update(added.id, state=ItemState.READY, verdict="ok")])
+        grid.setModel(model)
+        queued = colours_in(grid.grab().toImage())
+        assert STATE_BADGES[UploadState.QUEUED][1].name() in queued
+        grid.grab()
+        assert len(painted) == 1  # the second grab drew the cached picture
+        model.apply_items([store.update(added.id, state=ItemState.UPLOADED, photo_id=4)])
+        model.flush()
+        uploaded = colours_in(grid.grab().toImage())
+        assert STATE_BADGES[UploadState.UPLOADED][1].name() in uploaded
+        assert len(painted) == 2
+        other = PhotoModel()  # its first row has the same stamp, 1
+        other.apply_items([store.update(added.id, state=ItemState.HELD, verdict="needs_review")])
+        grid.setModel(other)
+        held = colours_in(grid.grab().toImage())
+        assert STATE_BADGES[UploadState.HELD][1].name() in held
+        assert len(painted) == 3

@@ -175,6 +175,13 @@ class TileDelegate(QStyledItemDelegate):
             f"thetadesk-tile:{row.stamp}:{row.version}:{state}:{size.width()}x"
             f"{size.height()}@{ratio}:{option.palette.cacheKey()}:{option.font.key()}"
         )
+        view = option.widget
+        if view is not None:
+            # Room for two screens of tiles (QPixmapCache's default, 10 MB, holds about
+            # eleven tiles on a high-DPI screen: it would paint every tile every time).
+            need_kb = int(2 * view.width() * view.height() * ratio * ratio * 4 / 1024)
+            if QPixmapCache.cacheLimit() < need_kb:
+                QPixmapCache.setCacheLimit(need_kb)
         pixmap = QPixmapCache.find(key)
         if pixmap is None or pixmap.isNull():
             pixmap = QPixmap(size * ratio)
