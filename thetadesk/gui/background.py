@@ -46,6 +46,7 @@ class _Dispatcher(QObject):
         super().__init__(parent)
         self._waiting: dict[int, tuple[QObject, Callable[[Outcome[Any]], None], object]] = {}
         self._numbers = itertools.count(1)
+        self._sweep_at = 64
         # Emitted from pool threads; this object lives in the GUI thread, so it is queued.
         self.deliver.connect(self._call)
 
@@ -56,9 +57,12 @@ class _Dispatcher(QObject):
         function: Callable[[], Any],
     ) -> int:
         # Jobs a pool dropped unstarted (pool.clear() on close) never report: forget those
-        # whose receiver is gone, so their closures do not pile up.
-        for stale in [n for n, (r, _, _) in self._waiting.items() if not shiboken6.isValid(r)]:
-            del self._waiting[stale]
+        # whose receiver is gone, so their closures do not pile up. Swept each time the
+        # table doubles, so thousands of jobs at once cost linear time, not quadratic.
+        if len(self._waiting) >= self._sweep_at:
+            for stale in [n for n, (r, _, _) in self._waiting.items() if not shiboken6.isValid(r)]:
+                del self._waiting[stale]
+            self._sweep_at = max(64, 2 * len(self._waiting))
         number = next(self._numbers)
         self._waiting[number] = (receiver, callback, function)
         return number
