@@ -255,3 +255,23 @@ def test_stopping_mid_batch_and_starting_again_sends_each_file_once(server, tmp_
         assert engine.run().status is QueueStatus.IDLE
         assert {i.state for i in engine.items()} == {ItemState.UPLOADED}
     assert_each_once(server.url, files)
+
+
+def test_an_engine_stopped_before_it_ran_claims_nothing_then_runs_normally(
+    server, store, tmp_path
+) -> None:
+    """The window replaces an engine (new settings, sign-out) maybe before its thread ran
+    it: that engine must not check a file with the old settings behind the new one's back."""
+    files = make_batch(tmp_path / "roll", 2)
+    events = EventLog()
+    engine = engine_for(server, store, on_event=events)
+    engine.enqueue(files)
+    before = len(events.events)  # the two adds
+    engine.stop()
+    result = engine.run()
+    assert result.status is QueueStatus.STOPPED
+    assert {i.state for i in engine.items()} == {ItemState.QUEUED}
+    assert len(events.events) == before  # never ran: nothing to report
+    assert engine.run().status is QueueStatus.IDLE  # the stop was for that one run
+    assert {i.state for i in engine.items()} == {ItemState.UPLOADED}
+    assert_each_once(server.url, files)

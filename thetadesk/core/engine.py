@@ -400,7 +400,12 @@ class UploadEngine:
             self._cond.notify_all()
 
     def stop(self) -> None:
-        """Make run() return soon; uploads in flight are interrupted and stay queued."""
+        """Make run() return soon; uploads in flight are interrupted and stay queued.
+
+        Called before run() has started, the next run() returns at once: an engine
+        replaced before its thread got to run it must never claim a row (it would check
+        it with the old settings, and report to a listener nobody reads any more).
+        """
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -413,6 +418,10 @@ class UploadEngine:
             instead of returning SIGN_IN_NEEDED (the CLI).
         Raises runner_lock.QueueBusy when another process is running this queue.
         """
+        with self._cond:
+            if self._stopping:  # stopped before it started
+                self._stopping = False
+                return RunResult(QueueStatus.STOPPED, {})
         if self._runner_lock is not None:
             self._runner_lock.acquire()
         try:
@@ -420,8 +429,10 @@ class UploadEngine:
             if recovered:
                 log.info("%d files were interrupted by the last run; carrying on", recovered)
             with self._cond:
+                if self._stopping:  # stopped meanwhile
+                    self._stopping = False
+                    return RunResult(QueueStatus.STOPPED, {})
                 self._running = True
-                self._stopping = False
                 # A new run tries afresh: the caller may have signed in or fixed the network.
                 # A client without any token cannot upload: say so before trying (files
                 # are still checked meanwhile).
