@@ -39,6 +39,10 @@ def store(tmp_path: Path):
         yield store
 
 
+def last_status(events: list) -> StatusChanged:
+    return [e for e in events if isinstance(e, StatusChanged)][-1]
+
+
 def test_thirty_percent_faults_complete_without_duplicates(proxy, server, store, tmp_path):
     files = make_batch(tmp_path / "roll", 20)
     client = signed_in(proxy.url, connect_timeout=2.0)
@@ -69,9 +73,14 @@ def test_server_down_then_back_resumes_by_itself(proxy, server, store, tmp_path)
     proxy.down = True
     events.wait_status(QueueStatus.WAITING_FOR_SERVER)
     # It keeps probing while the server is away (backoff with jitter, capped at 0.4 s here).
+    # An upload already past the proxy when it went down still succeeds, and rightly shows
+    # the queue running again for a moment; so wait for probes *and* the waiting status.
     downs = proxy.counts["down"]
-    events.wait_for(lambda _: proxy.counts["down"] >= downs + 3)
-    waiting = [e for e in events.events if isinstance(e, StatusChanged)][-1]
+    events.wait_for(
+        lambda seen: proxy.counts["down"] >= downs + 3
+        and last_status(seen).status is QueueStatus.WAITING_FOR_SERVER
+    )
+    waiting = last_status(events.events)
     assert waiting.status is QueueStatus.WAITING_FOR_SERVER
     # A reset can come while the request is still going out or once it is sent; both say so.
     assert "Cannot reach" in waiting.reason or "broke before its answer came" in waiting.reason
