@@ -515,7 +515,7 @@ def test_a_reset_mid_body_without_any_answer(proxy, server, tokens, tmp_path):
     too_large = "Too large for this server (it closed the connection while receiving the photo)"
     assert big.reason == too_large
     assert any(
-        r.startswith("will retry: The connection was reset after ")
+        r.startswith(f"will retry: The connection to {proxy.url} was reset after ")
         and r.endswith("; the photo may be too large for this server, or the network dropped")
         for r in run.reasons(batch.files[1])
     )
@@ -532,7 +532,7 @@ def test_a_reset_mid_body_without_any_answer(proxy, server, tokens, tmp_path):
     assert line_for(cli.stdout, cli_batch.files[1]) == (
         f"failed       {cli_batch.files[1]}  {too_large}"
     )
-    assert "waiting      The connection was reset after " in cli.stdout
+    assert f"waiting      The connection to {proxy.url} was reset after " in cli.stdout
     assert "2 of 3 files uploaded" in cli.stdout
     assert_each_once(server, tokens, cli_batch.others(1))
     cli_batch.assert_untouched()

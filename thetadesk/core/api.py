@@ -265,8 +265,8 @@ class Image360Client:
         # of letting us read its 413; when the body was partly sent, say that likely cause.
         if isinstance(body, MultipartFileBody) and 0 < body.sent < body.len:
             return ServerUnreachable(
-                f"The connection was reset after {body.sent} of {body.len} bytes; the photo "
-                "may be too large for this server, or the network dropped",
+                f"The connection to {self.base_url} was reset after {body.sent} of {body.len} "
+                "bytes; the photo may be too large for this server, or the network dropped",
                 mid_body=True,
             )
         reason = type(_root_cause(exc)).__name__
