@@ -71,3 +71,16 @@ def test_real_theta_s_pose(panel: MetadataPanel):
     panel.show_inspection(inspect_file(sample("R0010290.JPG")))
     assert (panel.value("Pitch"), panel.value("Roll")) == ("1.9°", "4.1°")
     assert panel.value("Pixel size") == "5376 × 2688"
+
+
+def test_the_gps_warning_follows_a_dark_theme(panel: MetadataPanel):
+    from PySide6.QtGui import QColor, QPalette
+
+    light = panel.gps_warning.styleSheet()
+    assert "#fff3cd" in light
+    dark = QPalette(panel.palette())
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202020"))
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("#eeeeee"))
+    panel.setPalette(dark)
+    assert panel.gps_warning.styleSheet() != light
+    assert "#3d3000" in panel.gps_warning.styleSheet()

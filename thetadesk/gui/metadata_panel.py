@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from thetadesk.core.inspection import Inspection
@@ -18,6 +19,20 @@ GPS_WARNING = (
     "where it was taken."
 )
 _NONE = "—"
+
+# Amber warning colours (background, text, border) for a light and a dark theme.
+_WARNING_LIGHT = ("#fff3cd", "#664d03", "#ffda6a")
+_WARNING_DARK = ("#3d3000", "#ffe69c", "#997404")
+
+
+def warning_style(palette: QPalette) -> str:
+    """The GPS warning's style sheet, readable on the theme the palette belongs to."""
+    dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
+    background, text, border = _WARNING_DARK if dark else _WARNING_LIGHT
+    return (
+        f"#gpsWarning {{ background: {background}; color: {text}; "
+        f"border: 1px solid {border}; border-radius: 4px; padding: 6px; }}"
+    )
 
 # (label, GPano property) in the order a photographer reads them.
 GPANO_ROWS = (
@@ -47,10 +62,7 @@ class MetadataPanel(QWidget):
         self.gps_warning = QLabel(GPS_WARNING)
         self.gps_warning.setWordWrap(True)
         self.gps_warning.setObjectName("gpsWarning")
-        self.gps_warning.setStyleSheet(
-            "#gpsWarning { background: #fff3cd; color: #664d03; border: 1px solid #ffda6a;"
-            " border-radius: 4px; padding: 6px; }"
-        )
+        self.gps_warning.setStyleSheet(warning_style(self.palette()))
         self.gps_warning.hide()
         self._form = QFormLayout()
         self._values: dict[str, QLabel] = {}
@@ -67,6 +79,12 @@ class MetadataPanel(QWidget):
         layout.addLayout(self._form)
         layout.addStretch(1)
         self.show_inspection(None)
+
+    def changeEvent(self, event: QEvent) -> None:
+        # The system switched between light and dark: follow it.
+        if event.type() == QEvent.Type.PaletteChange:
+            self.gps_warning.setStyleSheet(warning_style(self.palette()))
+        super().changeEvent(event)
 
     @staticmethod
     def field_labels() -> list[str]:
