@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import codecs
-import getpass
 import json
 import logging
 import os
@@ -28,24 +27,17 @@ from thetadesk.core.inspection import (
     inspect_files,
     printable_path,
 )
-from thetadesk.core.logging_setup import init_logging
-from thetadesk.core.paths import AppPaths
-from thetadesk.core.queue_store import (
-    WORK_STATES,
-    AddOutcome,
-    ItemState,
-    QueueItem,
-    QueueStore,
-    QueueStoreError,
-)
+from thetadesk.core.logging_setup import init_logging_on_demand
 from thetadesk.core.scan import find_photos
-from thetadesk.core.uploader import CATEGORIES
 
 # The HTTP client (requests, urllib3: ~0.3 s to import) and the engine are imported by the
-# commands that talk to a server, so `thetadesk check` and `thetadesk queue` start fast.
+# commands that talk to a server, so `thetadesk check` and `thetadesk queue` start fast; the
+# queue store (sqlite3) and the uploader by the commands that use them, so `thetadesk check`,
+# whose start-up is most of a batch's time, imports only what checking needs.
 if TYPE_CHECKING:
     from thetadesk.core.api import Image360Client
     from thetadesk.core.engine import EngineEvent
+    from thetadesk.core.queue_store import QueueItem, QueueStore
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
@@ -178,6 +170,8 @@ def _read_password(args: argparse.Namespace) -> str:
     if os.environ.get(PASSWORD_ENV):
         return os.environ[PASSWORD_ENV]
     if sys.stdin.isatty():
+        import getpass  # only for a prompt
+
         return getpass.getpass(f"Password for {args.username} at {args.server}: ")
     raise CliError(f"no password: use --password-stdin, set {PASSWORD_ENV}, or run in a terminal")
 
@@ -199,6 +193,9 @@ def _connect(args: argparse.Namespace) -> Image360Client:
 
 
 def _open_queue() -> QueueStore:
+    from thetadesk.core.paths import AppPaths
+    from thetadesk.core.queue_store import QueueStore, QueueStoreError
+
     paths = AppPaths.default().ensure()
     try:
         return QueueStore(paths.queue_db)
@@ -209,22 +206,26 @@ def _open_queue() -> QueueStore:
 class _Reporter:
     """Prints one line per file as it finishes, and why the queue waits (from any thread)."""
 
-    FINAL = {
-        ItemState.UPLOADED,
-        ItemState.FAILED,
-        ItemState.SKIPPED,
-        ItemState.HELD,
-        ItemState.CANCELLED,
-    }
-
     def __init__(self) -> None:
+        from thetadesk.core.queue_store import ItemState
+
         self._lock = threading.Lock()
+        # The states in which a file is reported.
+        self.final = frozenset(
+            {
+                ItemState.UPLOADED,
+                ItemState.FAILED,
+                ItemState.SKIPPED,
+                ItemState.HELD,
+                ItemState.CANCELLED,
+            }
+        )
 
     def __call__(self, event: EngineEvent) -> None:
         from thetadesk.core.engine import ItemChanged, QueueStatus, StatusChanged
 
         with self._lock:
-            if isinstance(event, ItemChanged) and event.item.state in self.FINAL:
+            if isinstance(event, ItemChanged) and event.item.state in self.final:
                 _out(_item_line(event.item))
             elif (
                 isinstance(event, StatusChanged) and event.status is QueueStatus.WAITING_FOR_SERVER
@@ -234,6 +235,8 @@ class _Reporter:
 
 
 def _item_line(item: QueueItem, *, earlier: bool = False) -> str:
+    from thetadesk.core.queue_store import ItemState
+
     name = _shown_path(item.path)
     if item.state is ItemState.UPLOADED:
         notes = [f"id {item.photo_id}"] if item.photo_id is not None else []
@@ -246,6 +249,7 @@ def _item_line(item: QueueItem, *, earlier: bool = False) -> str:
 
 def cmd_upload(args: argparse.Namespace) -> int:
     from thetadesk.core.engine import EngineSettings, QueueStatus, UploadEngine
+    from thetadesk.core.queue_store import WORK_STATES, AddOutcome, ItemState
     from thetadesk.core.runner_lock import QueueBusy
     from thetadesk.core.uploader import UploadDefaults
 
@@ -259,16 +263,17 @@ def cmd_upload(args: argparse.Namespace) -> int:
         if getattr(args, name):
             fields[name] = getattr(args, name)
     with _open_queue() as store:
+        reporter = _Reporter()
         engine = UploadEngine(
             store,
             client,
             args.username,
             settings=EngineSettings(parallel=args.parallel),
-            on_event=_Reporter(),
+            on_event=reporter,
         )
         added = engine.enqueue(files, fields=fields, allow_review=args.include_needs_review)
         for item, outcome in added:
-            if outcome is AddOutcome.ALREADY and item.state in _Reporter.FINAL:
+            if outcome is AddOutcome.ALREADY and item.state in reporter.final:
                 _out(_item_line(item, earlier=True))  # say so, send nothing
         mine = {item.id for item, _ in added} or {
             item.id for item in engine.items() if item.state in WORK_STATES
@@ -413,9 +418,16 @@ def _positive_seconds(text: str) -> float:
 _LOCAL_COMMANDS = frozenset({"check", "queue"})
 
 
+def _upload_categories() -> tuple[str, ...]:
+    from thetadesk.core.uploader import CATEGORIES
+
+    return CATEGORIES
+
+
 def build_parser(*, local_only: bool = False) -> argparse.ArgumentParser:
     """The whole command line; `local_only` leaves out the options of the commands that
-    talk to a server (and with them the HTTP client's import), for a run of a local one."""
+    talk to a server (and with them the HTTP client's and the uploader's imports), for a
+    run of a local one."""
     parser = argparse.ArgumentParser(
         prog="thetadesk", description="Check RICOH THETA 360° photos and upload them."
     )
@@ -439,7 +451,9 @@ def build_parser(*, local_only: bool = False) -> argparse.ArgumentParser:
     upload.add_argument("--description", default="")
     upload.add_argument("--attribution", default="")
     upload.add_argument("--license-link", default="", help="full URL incl. http(s)://")
-    upload.add_argument("--category", default="OTHER", choices=CATEGORIES)
+    upload.add_argument(
+        "--category", default="OTHER", choices=None if local_only else _upload_categories()
+    )
     upload.add_argument(
         "--include-needs-review",
         action="store_true",
@@ -481,6 +495,12 @@ def build_parser(*, local_only: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
+def _log_dir() -> Path:
+    from thetadesk.core.paths import AppPaths
+
+    return AppPaths.default().log_dir
+
+
 _TOP_LEVEL_OPTIONS = {"-h", "--help", "--version", "-v", "--verbose", "--self-test"}
 
 
@@ -501,9 +521,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return gui_main(rest)
     if rest:
         parser.error("unrecognized arguments: " + " ".join(rest))
-    # The file log (redacted) is kept whatever the verbosity; -v also shows it here.
-    init_logging(
-        AppPaths.default().log_dir,
+    # The file log (redacted) is kept whatever the verbosity; -v also shows it here. Its
+    # folder is found (platformdirs), made and opened only if something is logged.
+    init_logging_on_demand(
+        _log_dir,
         level=logging.DEBUG if args.verbose else logging.INFO,
         stderr_level=logging.INFO if args.verbose else logging.ERROR,
     )

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from thetadesk.core.logging_setup import init_logging, redact, stop_logging
+from thetadesk.core.logging_setup import (
+    init_logging,
+    init_logging_on_demand,
+    redact,
+    stop_logging,
+)
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
@@ -52,3 +57,25 @@ def test_file_log_redacts_messages_args_and_tracebacks(tmp_path: Path) -> None:
     assert JWT not in text and "eyJ" not in text
     assert "sending with Bearer [redacted]" in text
     assert "RuntimeError: bad token [redacted]" in text
+
+
+def test_log_on_demand_makes_no_folder_until_a_record_and_then_redacts(tmp_path: Path) -> None:
+    log_dir = tmp_path / "logs"
+    asked: list[int] = []
+
+    def find_log_dir() -> Path:
+        asked.append(1)
+        return log_dir
+
+    init_logging_on_demand(find_log_dir, stderr_level=logging.ERROR)
+    try:
+        logging.getLogger("thetadesk.test").debug("below the level: %s", JWT)
+        assert not log_dir.exists() and not asked
+        logging.getLogger("thetadesk.test").warning("cannot list %s", f"Bearer {JWT}")
+        logging.getLogger("thetadesk.test").info("second")
+    finally:
+        stop_logging()
+    assert len(asked) == 1
+    text = (log_dir / "thetadesk.log").read_text(encoding="utf-8")
+    assert "WARNING" in text and "cannot list Bearer [redacted]" in text and "second" in text
+    assert JWT not in text and "below the level" not in text

@@ -1,0 +1,53 @@
+"""`thetadesk check` loads only what checking needs: its start-up is most of a batch's time
+(benchmarks/check.py). What it must not load is named here, so a new top-level import in the
+CLI's path shows up as a failure rather than as a slower benchmark."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.theta_fixtures import make_theta_jpeg
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = r"""
+import json, sys
+from thetadesk.cli import main
+status = main(sys.argv[1:])
+sys.stdout.flush()
+print(json.dumps({"status": status, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+# The queue store (sqlite3), the file log's handlers (socket, pickle), the user folders'
+# lookup, the uploader, the HTTP client and Qt.
+NOT_FOR_CHECK = (
+    "sqlite3",
+    "logging.handlers",
+    "platformdirs",
+    "thetadesk.core.paths",
+    "thetadesk.core.queue_store",
+    "thetadesk.core.uploader",
+    "thetadesk.core.api",
+    "requests",
+    "PySide6",
+)
+
+
+def test_check_json_imports_only_what_checking_needs(tmp_path: Path) -> None:
+    photo = make_theta_jpeg(tmp_path / "R0000001.JPG")
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "THETADESK_DATA_DIR": str(data_dir)}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "check", "--json", str(photo)],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=60,
+    )  # fmt: skip
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report["status"] == 0, result.stderr
+    assert json.loads(result.stdout)[0]["verdict"] == "ok"
+    loaded = set(report["modules"])
+    assert [name for name in NOT_FOR_CHECK if name in loaded] == []
+    assert not data_dir.exists()  # nothing was logged: no log folder made
