@@ -4,7 +4,7 @@ Four ways to read the same facts from the same files, in rounds (one of each per
 a change in the machine's load hits all four alike):
 
 - thetadesk in-process: what `thetadesk check` does after start-up (find_photos, then
-  inspect_files: with 256 files or more and more than one CPU, worker processes forked
+  inspect_files: with 2,048 files or more and more than one CPU, worker processes forked
   for the batch share its chunks with the calling process, their start-up included),
   timed in a fresh interpreter after one warm-up pass;
 - thetadesk CLI: `thetadesk check --json DIR` as a process, output to /dev/null, start-up

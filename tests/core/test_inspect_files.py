@@ -142,9 +142,9 @@ def test_check_command_over_a_big_batch_matches_one_file_at_a_time(tmp_path: Pat
 @pytest.mark.parametrize(
     ("load", "count", "expected"),
     [
-        (0.2, 1000, 4),  # an idle 4-CPU machine: every CPU
-        (2.0, 1000, 3),  # two CPUs busy elsewhere: this process and two workers
-        (3.9, 1000, 1),  # all busy: no workers to juggle as well
+        (0.2, 5000, 4),  # an idle 4-CPU machine: every CPU
+        (2.0, 5000, 3),  # two CPUs busy elsewhere: this process and two workers
+        (3.9, 5000, 1),  # all busy: no workers to juggle as well
         (0.0, inspection.PARALLEL_MIN_FILES - 1, 1),  # too small to be worth a worker
     ],
 )

@@ -129,7 +129,12 @@ def inspect_file(path: str | os.PathLike[str]) -> Inspection:
 
 
 # inspect_files: batches big enough to be worth worker processes, and their chunks.
-PARALLEL_MIN_FILES = 256  # where workers start by fork (Linux): a few ms each
+# Where workers start by fork (Linux). Below it the pool costs more than it saves: its
+# modules (multiprocessing, its shared memory, concurrent.futures: ~20 ms to import), the
+# forks, and the parent's unpickling of the workers' results, against ~0.1 ms a file (2
+# CPUs, `thetadesk check --json`: 500 files 148 ms alone / 163 ms with a worker; 1,000: 216
+# / 234 ms; 2,000: 344 / 327 ms; 4,000: 612 / 588 ms).
+PARALLEL_MIN_FILES = 2048
 PARALLEL_MIN_FILES_SPAWNED = 4096  # where each starts a new interpreter (Windows, macOS)
 CHUNK_FILES = 16  # a few ms of work: the last one a worker is busy with ends soon
 MAX_WORKERS = 8
