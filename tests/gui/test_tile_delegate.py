@@ -170,3 +170,37 @@ def test_a_tile_is_painted_again_when_its_row_changes_and_only_then(qtbot, tmp_p
         held = colours_in(grid.grab().toImage())
         assert STATE_BADGES[UploadState.HELD][1].name() in held
         assert len(painted) == 3
+
+
+def test_one_paint_draws_a_few_new_tiles_and_the_next_frames_the_rest(qtbot, tmp_path):
+    """A big drop changes every tile on screen at once: one paint must not draw them all
+    (the window would freeze for that paint), and none may be left undrawn."""
+    from thetadesk.gui.tile_delegate import TILES_PAINTED_PER_FRAME
+
+    count = 3 * TILES_PAINTED_PER_FRAME
+    grid = PhotoGrid()
+    qtbot.addWidget(grid)
+    grid.resize(8 * (TILE_WIDTH + 12), 1400)  # every tile on screen
+    painted: list[int] = []
+    delegate = grid.itemDelegate()
+    real = delegate._paint_tile  # noqa: SLF001 - counting what is really drawn
+
+    def counting(painter, option, row):
+        painted.append(row.stamp)
+        real(painter, option, row)
+
+    delegate._paint_tile = counting  # noqa: SLF001
+    with QueueStore(":memory:") as store:
+        model = PhotoModel()
+        for n in range(count):
+            added, _ = store.add("s", "u", make_theta_jpeg(tmp_path / f"{n}.jpg", seed=n))
+            model.apply_items([store.update(added.id, state=ItemState.READY, verdict="ok")])
+        grid.setModel(model)
+        first = colours_in(grid.grab().toImage())
+        assert len(painted) == TILES_PAINTED_PER_FRAME
+        assert STATE_BADGES[UploadState.QUEUED][1].name() in first
+        grid.show()
+        qtbot.waitUntil(lambda: len(set(painted)) == count, timeout=10_000)
+        settled = len(painted)
+        grid.grab()
+        assert len(painted) == settled  # every tile now drawn from its cached picture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
@@ -77,7 +77,19 @@ class PhotoGrid(QListView):
         return [found[row] for row in sorted(found)]
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
+        delegate = self.itemDelegate()
+        framed = isinstance(delegate, TileDelegate)
+        if framed:
+            delegate.begin_frame()
+        try:
+            super().paintEvent(event)
+        finally:
+            later = delegate.end_frame() if framed else QRect()
+        if not later.isEmpty():
+            # The tiles over this frame's limit: painted in the next frame, after whatever
+            # else waits in the event loop (a paint never holds the window for long).
+            viewport = self.viewport()
+            QTimer.singleShot(0, viewport, lambda: viewport.update(later))
         model = self.model()
         if model is not None and model.rowCount() == 0:
             painter = QPainter(self.viewport())
