@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -90,6 +91,7 @@ WORKER_STOP_TIMEOUT_MS = 12_000
 COMMAND_STOP_TIMEOUT_MS = 5_000
 EVENT_BATCH_MS = 30  # engine events are taken in batches at most this often
 READ_URLS_HERE = 256  # a drop with more URLs is read off the GUI thread
+GIL_SWITCH_SECONDS = 0.001  # see MainWindow.__init__
 SHARP_MS = 80  # the tiles on screen are looked at this long after the view stops changing
 SUMMARY_MS = 100  # the status bar's counts and the actions follow the rows this often
 WAITING_FOR_SIGN_IN = "waiting for sign-in"
@@ -150,6 +152,11 @@ class MainWindow(QMainWindow):
         engine_settings: EngineSettings | None = None,
     ) -> None:
         super().__init__()
+        # The GUI thread shares the GIL with the engine's check thread and the thumbnail
+        # threads; each paint releases and takes it back dozens of times (every Qt call),
+        # waiting up to the switch interval each time. 1 ms instead of 5 halves the
+        # longest stall while 2,000 files fill the grid (benchmarks/RESULTS.md).
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
         self.setWindowTitle("thetadesk")
         self.setAcceptDrops(True)
         self.resize(1040, 680)
