@@ -148,6 +148,46 @@ def test_an_item_shown_twice_is_one_row_and_older_snapshots_are_ignored(tmp_path
     assert model.row_by_id(a.id).state is UploadState.UPLOADED
 
 
+class CountingFilter(PhotoFilterModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def filterAcceptsRow(self, source_row, source_parent) -> bool:  # noqa: N802 - Qt name
+        self.asked += 1
+        return super().filterAcceptsRow(source_row, source_parent)
+
+
+def test_under_all_state_changes_do_not_refilter_and_other_filters_still_follow(
+    qtmodeltester, tmp_path, store
+):
+    """A big drop changes the state of every row many times: under "All" (which keeps every
+    row) the proxy must not ask filterAcceptsRow for each of them on every flush."""
+    model = PhotoModel()
+    proxy = CountingFilter()
+    proxy.setSourceModel(model)
+    items = [queued(store, make_theta_jpeg(tmp_path / f"{n}.jpg", seed=n)) for n in range(6)]
+    model.apply_items(items)
+    model.flush()
+    proxy.asked = 0
+    model.apply_items([moved(store, item, ItemState.UPLOADING) for item in items])
+    model.flush()
+    assert proxy.asked == 0
+    assert proxy.rowCount() == 6
+    # Under a filter the rows follow their state, also after going back to "All" and out.
+    proxy.set_status_filter(StatusFilter.UPLOADING)
+    assert proxy.rowCount() == 6
+    proxy.set_status_filter(StatusFilter.ALL)
+    proxy.set_status_filter(StatusFilter.UPLOADED)
+    assert proxy.rowCount() == 0
+    model.apply_items([moved(store, items[0], ItemState.UPLOADED, photo_id=1)])
+    model.flush()
+    assert proxy.rowCount() == 1
+    proxy.set_status_filter(StatusFilter.ALL)
+    assert proxy.rowCount() == 6
+    qtmodeltester.check(proxy, force_py=True)
+
+
 def test_many_updates_in_one_turn_make_one_data_changed(qtbot, tmp_path, store):
     model = PhotoModel()
     items = [queued(store, make_theta_jpeg(tmp_path / f"{i}.jpg", seed=i)) for i in range(5)]

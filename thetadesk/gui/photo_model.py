@@ -585,14 +585,18 @@ _FILTER_STATES: dict[StatusFilter, frozenset[UploadState]] = {
 class PhotoFilterModel(QSortFilterProxyModel):
     """The grid's view of the PhotoModel: only rows whose state the chosen filter shows.
 
-    Rows re-filter as their state changes (dynamic filtering on the STATE role).
+    Under a filter, rows re-filter as their state changes (dynamic filtering on the STATE
+    role). "All" keeps every row whatever its state, so dynamic filtering is off then: it
+    would call filterAcceptsRow (Python, taking the GIL back from the check and thumbnail
+    threads each time) for every row of every coalesced dataChanged, which during a
+    2,000-file drop stalled the GUI thread for 14-120 ms a flush.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._filter = StatusFilter.ALL
         self.setFilterRole(PhotoRole.STATE)
-        self.setDynamicSortFilter(True)
+        self.setDynamicSortFilter(False)
 
     @property
     def status_filter(self) -> StatusFilter:
@@ -601,6 +605,7 @@ class PhotoFilterModel(QSortFilterProxyModel):
     def set_status_filter(self, choice: StatusFilter) -> None:
         if choice is self._filter:
             return
+        self.setDynamicSortFilter(choice is not StatusFilter.ALL)
         if hasattr(self, "beginFilterChange"):  # Qt 6.9+; invalidateRowsFilter before
             self.beginFilterChange()
             self._filter = choice
