@@ -8,7 +8,10 @@ a change in the machine's load hits all four alike):
   for the batch share its chunks with the calling process, their start-up included),
   timed in a fresh interpreter after one warm-up pass;
 - thetadesk CLI: `thetadesk check --json DIR` as a process, output to /dev/null, start-up
-  included;
+  included, twice: from this checkout (the development .venv, whose editable installs add
+  ~10 ms to every interpreter start, with whatever PYTHONDONTWRITEBYTECODE says), and
+  installed as users get it: the package alone in a virtual environment's site-packages
+  with its bytecode compiled, as pip leaves a wheel (and the installer its bundle);
 - exiftool: one `exiftool -fast -json` process for the whole folder, asked for the same
   facts (make, model, firmware, orientation, date, EXIF and frame pixel size, coding process,
   GPS, the Ricoh MakerNote, every GPano property, the embedded thumbnail);
@@ -22,6 +25,7 @@ before).
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import shutil
@@ -130,6 +134,26 @@ def per_file_costs() -> dict[str, tuple[float, float]]:
     return costs
 
 
+def installed_copy(where: Path) -> Path:
+    """thetadesk as pip installs its wheel: the package in a new virtual environment's
+    site-packages, bytecode compiled; its dependencies are this .venv's (a path entry, so
+    the editable installs' start-up hooks there do not run). Returns its Python."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
+    python = where / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    package = Path(site) / "thetadesk"
+    shutil.copytree(ROOT / "thetadesk", package, ignore=shutil.ignore_patterns("__pycache__"))
+    if not compileall.compile_dir(package, quiet=1):
+        raise RuntimeError("could not compile the installed copy")
+    import sysconfig
+
+    (Path(site) / "thetadesk-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
 def run_section(work: Path, scale: Scale, rounds: int) -> Section:
     count = scale.check_files
     folder = work / "photos"
@@ -141,9 +165,14 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
     env = child_env(work / "home")
     exiftool = shutil.which("exiftool")
     thetadesk_cli = [sys.executable, "-m", "thetadesk", "check", "--json", str(folder)]
+    installed = [str(installed_copy(work / "installed")), "-m", "thetadesk", "check", "--json"]
+    installed.append(str(folder))
+    # The installed copy's own site-packages, not this checkout (-m looks in the working
+    # folder first, and child_env points PYTHONPATH here).
+    installed_env = {key: value for key, value in env.items() if key != "PYTHONPATH"}
     exiftool_cmd = [exiftool or "exiftool", "-fast", "-json", "-q", *EXIFTOOL_TAGS, str(folder)]
     times: dict[str, list[float]] = {
-        "inproc": [], "serial": [], "cli": [], "exiftool": [], "floor": []
+        "inproc": [], "serial": [], "cli": [], "installed": [], "exiftool": [], "floor": []
     }  # fmt: skip
     processes = []  # how many processes inspect_files used in each round
     for _ in range(rounds):
@@ -156,12 +185,16 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
         times["floor"].append(
             float(run_child("benchmarks.check", ["floor", str(folder)], env)["seconds"])
         )
-        for key, command in (("cli", thetadesk_cli), ("exiftool", exiftool_cmd)):
+        for key, command, cwd, run_env in (
+            ("cli", thetadesk_cli, ROOT, env),
+            ("installed", installed, work, installed_env),
+            ("exiftool", exiftool_cmd, ROOT, env),
+        ):
             if key == "exiftool" and exiftool is None:
                 continue
             started = time.perf_counter()
             completed = subprocess.run(
-                command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                command, cwd=cwd, env=run_env, stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE, check=False,
             )  # fmt: skip
             times[key].append(time.perf_counter() - started)
@@ -179,14 +212,22 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
         "files/s", rate["inproc"],
     )  # fmt: skip
     section.add("the same in one process (find + inspect)", "files/s", rate["serial"])
-    section.add("thetadesk check --json, CLI process (start-up included)", "files/s", rate["cli"])
+    section.add(
+        "thetadesk check --json, CLI process from this checkout (start-up included)",
+        "files/s", rate["cli"],
+    )  # fmt: skip
+    section.add(
+        "thetadesk check --json, CLI process installed (bytecode compiled, as from a wheel)",
+        "files/s", rate["installed"],
+    )  # fmt: skip
     section.add("exiftool -fast -json, one batch process", "files/s", rate["exiftool"])
     section.add("floor: header segments + last 4 KB, plain Python", "files/s", rate["floor"])
-    cli_x = ratio("cli", "exiftool")
-    section.add(
-        "CLI process ÷ exiftool", "×", cli_x, target="≥ 20×",
-        met=bool(cli_x) and median(cli_x) >= 20,
-    )  # fmt: skip
+    for key, name in (("installed", "installed CLI"), ("cli", "CLI from this checkout")):
+        cli_x = ratio(key, "exiftool")
+        section.add(
+            f"{name} ÷ exiftool", "×", cli_x, target="≥ 20×",
+            met=bool(cli_x) and median(cli_x) >= 20,
+        )  # fmt: skip
     section.add("in-process ÷ exiftool", "×", ratio("inproc", "exiftool"))
     floor_x = [f / t for f, t in zip(rate["floor"], rate["inproc"], strict=True)]
     section.add(

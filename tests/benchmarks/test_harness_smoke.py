@@ -8,6 +8,7 @@ the harness shows up before someone needs the numbers.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,20 @@ def test_the_check_section_measures_all_four_readers(tmp_path: Path) -> None:
     section = check.run_section(tmp_path, report.Scale.quick(), rounds=1)
     rows = {row.name: row for row in section.rows}
     assert all(row.runs and row.median > 0 for row in rows.values())
-    assert any(name.startswith("CLI process ÷ exiftool") for name in rows)
+    assert "installed CLI ÷ exiftool" in rows
+    assert "CLI from this checkout ÷ exiftool" in rows
+
+
+def test_the_installed_copy_runs_its_own_compiled_package(tmp_path: Path) -> None:
+    python = check.installed_copy(tmp_path / "installed")
+    env = {k: v for k, v in child_env(tmp_path).items() if k != "PYTHONPATH"}
+    shown = subprocess.run(
+        [str(python), "-c", "import thetadesk, requests; print(thetadesk.__cached__)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    cached = Path(shown)
+    assert cached.is_file()  # compiled when installed, not at the first run
+    assert str(tmp_path / "installed") in shown  # not this checkout's package
 
 
 def test_the_window_child_fills_every_tile(tmp_path: Path) -> None:
