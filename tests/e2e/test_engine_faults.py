@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,40 @@ def test_retry_after_from_the_server_is_honoured(proxy, server, store, tmp_path)
         if isinstance(e, StatusChanged) and e.status is QueueStatus.WAITING_FOR_SERVER
     ]
     assert waiting and "injected fault" in waiting[0].reason
+
+
+def test_an_idle_worker_does_not_resend_a_failed_file_before_the_backoff(
+    proxy, server, store, tmp_path
+):
+    """The worker that met the error is descheduled just after it (as on a busy machine):
+    the other idle workers must not take the file and send it again before the server's
+    Retry-After (seen as a second upload 18 ms after the first, under load)."""
+    files = make_batch(tmp_path / "roll", 1)
+    client = signed_in(proxy.url, read_timeout=5.0)
+    engine = UploadEngine(store, client, DEMO_USER, settings=FAST)  # 3 upload workers
+    engine.enqueue(files)
+    real_finish, real_trouble = engine._finish, engine._network_trouble
+
+    # Each step after the error takes 0.3 s: long enough for an idle worker to take a
+    # ready row if the queue is not already waiting when the row becomes ready.
+    def slow_finish(item, **changes):
+        if changes.get("state") is ItemState.READY:
+            time.sleep(0.3)
+        return real_finish(item, **changes)
+
+    def slow_trouble(exc, **kwargs):
+        time.sleep(0.3)
+        return real_trouble(exc, **kwargs)
+
+    engine._finish = slow_finish  # type: ignore[method-assign]
+    engine._network_trouble = slow_trouble  # type: ignore[method-assign]
+    plan = FaultPlan(
+        rate=1.0, kinds=("error",), after_share=0.0, paths=("/api/upload-photo/",), limit=1,
+        retry_after=1,
+    )  # fmt: skip
+    with proxy.faults(plan):
+        assert engine.run().status is QueueStatus.IDLE
+    assert_each_once(server.url, files)
+    uploads = [t for t, path, _ in proxy.log if path == "/api/upload-photo/"]
+    assert len(uploads) == 2
+    assert uploads[1] - uploads[0] >= 0.95

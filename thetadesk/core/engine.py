@@ -1071,9 +1071,10 @@ class UploadEngine:
         unclear = item.unclear or sent
         if isinstance(exc, SignInRequired):
             # A 401 (or no token at all) is a clear refusal: nothing was stored.
-            # The tile says why it waits; a new sign-in sends it with the others.
-            self._finish(item, state=ItemState.READY, unclear=item.unclear, reason=str(exc))
+            # The tile says why it waits; a new sign-in sends it with the others. Paused
+            # before the row is ready again, or an idle worker could take it at once.
             self._need_sign_in(str(exc))
+            self._finish(item, state=ItemState.READY, unclear=item.unclear, reason=str(exc))
             return
         if isinstance(exc, PhotoTooLarge) or not exc.retryable:
             self._finish(item, state=ItemState.FAILED, reason=str(exc), retryable=False)
@@ -1092,6 +1093,9 @@ class UploadEngine:
                     unclear=True,
                 )
                 return
+        # The queue waits (backoff, the server's Retry-After) from before the row is ready
+        # again: the other way round, an idle worker could take the row and send it at once.
+        self._network_trouble(exc)
         # A server that keeps answering one file's requests with errors or with nonsense
         # (an HTML page, an empty body) fails that file in the end instead of pausing the
         # queue forever.
@@ -1106,7 +1110,6 @@ class UploadEngine:
                     server_errors=errors,
                     unclear=unclear,
                 )
-                self._network_trouble(exc)
                 return
             self._finish(
                 item,
@@ -1117,4 +1120,3 @@ class UploadEngine:
             )
         else:
             self._finish(item, state=ItemState.READY, unclear=unclear, reason=f"will retry: {exc}")
-        self._network_trouble(exc)
