@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -150,3 +151,68 @@ def test_a_pool_that_cannot_start_leaves_the_checks_to_threads(tmp_path):
         engine.enqueue(files)
         _run_until(engine, lambda: _checked(store))
         assert {item.state for item in store.items()} == {ItemState.READY}
+
+
+def _in_the_future(*paths: Path) -> None:
+    for path in paths:  # a camera whose clock is an hour ahead, times kept on copying
+        os.utime(path, (time.time() + 3600, time.time() + 3600))
+
+
+def test_a_file_dated_in_the_future_is_not_waited_for(tmp_path, pool):
+    """A wrong clock is no sign of a file being written: waiting for such a file to be
+    "old enough" (or stable for settle_seconds, one at a time) would hold the batch."""
+    path = make_theta_jpeg(tmp_path / "R0010001.JPG")
+    _in_the_future(path)
+    outcome = check_one(CheckRequest(path, settle_seconds=600.0))
+    assert outcome.status == "done"
+    files = [make_theta_jpeg(tmp_path / f"R00200{n:02d}.JPG", seed=n) for n in range(6)]
+    _in_the_future(*files)
+    settings = EngineSettings(settle_seconds=600.0)  # a wait would outlast _run_until
+    for name, check_pool in (("pool", pool), ("threads", None)):
+        with QueueStore(tmp_path / f"{name}.sqlite3") as store:
+            engine = UploadEngine(
+                store, Image360Client(UNREACHABLE), "u", settings=settings, check_pool=check_pool
+            )
+            engine.enqueue(files)
+            _run_until(engine, lambda store=store: _checked(store))
+            assert {item.state for item in store.items()} == {ItemState.READY}, name
+
+
+def test_a_batch_that_cannot_be_recorded_is_checked_again_here(tmp_path, pool, caplog):
+    """The queue file refuses one batch's results (locked, disk full for a moment): its
+    files are checked again on the check thread, and later files are still checked."""
+    files = [make_theta_jpeg(tmp_path / f"R00100{n:02d}.JPG", seed=n) for n in range(12)]
+    _old(*files)
+    with QueueStore(tmp_path / "q.sqlite3") as store:
+        real_complete = store.complete_checks
+        failures = []
+
+        def complete_checks(results):  # type: ignore[no-untyped-def]
+            if not failures:
+                failures.append(len(results))
+                raise sqlite3.OperationalError("database is locked")
+            return real_complete(results)
+
+        store.complete_checks = complete_checks  # type: ignore[method-assign]
+        engine = UploadEngine(store, Image360Client(UNREACHABLE), "u", check_pool=pool)
+        engine.enqueue(files[:6])
+        thread = threading.Thread(
+            target=lambda: engine.run(until_idle=False, wait_for_sign_in=True)
+        )
+        thread.start()
+        try:
+            deadline = time.monotonic() + 60
+            while not _checked(store):
+                assert time.monotonic() < deadline, "the first files were not checked"
+                time.sleep(0.02)
+            engine.enqueue(files[6:])  # the check thread is still alive
+            while not _checked(store):
+                assert time.monotonic() < deadline, "later files were not checked"
+                time.sleep(0.02)
+        finally:
+            engine.stop()
+            thread.join(30)
+        assert failures
+        assert {item.state for item in store.items()} == {ItemState.READY}
+        assert not engine._jobs  # nothing left claimed in memory either
+    assert "could not record" in caplog.text

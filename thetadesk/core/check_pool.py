@@ -91,14 +91,26 @@ def _mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[A
 copyreg.pickle(MappingProxyType, _mapping_proxy)  # type: ignore[arg-type]
 
 
+# A modification time further ahead of the clock than this is a clock set wrong (a camera's,
+# or files copied with their times kept), not a file being written now.
+FUTURE_TOLERANCE_SECONDS = 1.0
+
+
+def recently_modified(mtime_ns: int, now: float, settle_seconds: float) -> bool:
+    """Was the file modified within the last `settle_seconds` (it may still be being
+    written)? A time in the future does not count: waiting for it to be old enough could
+    take hours, and whether the file changes while it is read is checked anyway."""
+    age = now - mtime_ns / 1e9
+    return -FUTURE_TOLERANCE_SECONDS <= age < settle_seconds
+
+
 def check_one(request: CheckRequest) -> CheckOutcome:
     """Stat, hash and inspect one file (runs in a worker process, or anywhere)."""
     path = request.path
     try:
         stat = os.stat(path)
         key = (stat.st_size, stat.st_mtime_ns)
-        now = time.time()
-        if now - stat.st_mtime_ns / 1e9 < request.settle_seconds:
+        if recently_modified(stat.st_mtime_ns, time.time(), request.settle_seconds):
             return CheckOutcome(path, "unsettled")
         if request.known is not None and request.known[1:] == key:
             sha256 = request.known[0]

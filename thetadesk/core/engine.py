@@ -39,6 +39,7 @@ from thetadesk.core.check_pool import (
     CheckPool,
     CheckPoolUnavailable,
     CheckRequest,
+    recently_modified,
 )
 from thetadesk.core.errors import (
     ApiError,
@@ -738,7 +739,8 @@ class UploadEngine:
             if key != last:
                 last, stable_since = key, now
             age = now - stat.st_mtime_ns / 1e9
-            if age >= settle or now - stable_since >= settle:
+            recent = recently_modified(stat.st_mtime_ns, now, settle)
+            if not recent or now - stable_since >= settle:
                 return stat
             if not told:
                 told = True
@@ -747,7 +749,7 @@ class UploadEngine:
                 )
                 if updated is not None:
                     self._emit(ItemChanged(updated))
-            left = min(settle - age if age >= 0 else settle, settle - (now - stable_since))
+            left = min(settle - age, settle - (now - stable_since))
             self._wait(max(0.02, left), job)
 
     def _hash(self, path: Path, job: _Job) -> str:
@@ -894,7 +896,11 @@ class UploadEngine:
             except CheckPoolUnavailable:
                 self._checks_without_pool(claimed)
                 continue
-            self._record_batch(claimed, outcomes)
+            try:
+                self._record_batch(claimed, outcomes)
+            except Exception:  # the queue file (disk full, locked): this thread goes on
+                log.exception("could not record %d checked files; checking them here", len(claimed))
+                self._check_again_here(claimed)
         if not self._pool_usable and not stopping:
             self._worker(checks_only=True)  # carry on checking here, one file at a time
 
@@ -904,6 +910,20 @@ class UploadEngine:
             self._cond.notify_all()
         for item, job in claimed:
             self._check_here(item, job)
+
+    def _check_again_here(self, claimed: list[tuple[QueueItem, _Job]]) -> None:
+        """After recording a batch failed: each of its rows still `checking` is checked on
+        this thread, one at a time (the others were recorded before the failure)."""
+        for item, job in claimed:
+            current = self.store.get(item.id)
+            if current is None or current.state is not ItemState.CHECKING:
+                with self._cond:
+                    self._jobs.pop(item.id, None)
+                    self._cond.notify_all()
+                continue
+            with self._cond:
+                self._jobs[item.id] = job  # pause and cancel reach it again
+            self._check_here(current, job)
 
     def _check_here(self, item: QueueItem, job: _Job) -> None:
         """One claimed row checked on this thread, the way the other workers do."""
