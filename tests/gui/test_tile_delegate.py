@@ -204,3 +204,37 @@ def test_one_paint_draws_a_few_new_tiles_and_the_next_frames_the_rest(qtbot, tmp
         settled = len(painted)
         grid.grab()
         assert len(painted) == settled  # every tile now drawn from its cached picture
+
+
+def test_a_scroll_before_the_next_frame_leaves_no_stale_tile(qtbot, tmp_path):
+    """Tiles left for the next frame show their previous picture meanwhile. If the view
+    scrolls before that frame, the scroll moves those pictures elsewhere: the next frame must
+    still repaint them wherever they are now (a review saw half-old, half-new tiles)."""
+    grid = PhotoGrid()
+    qtbot.addWidget(grid)
+    grid.resize(4 * (TILE_WIDTH + 12) + 30, 700)
+    with QueueStore(":memory:") as store:
+        model = PhotoModel()
+        items = [store.add("s", "u", tmp_path / f"{n}.jpg")[0] for n in range(80)]
+        model.apply_items([store.update(i.id, state=ItemState.READY, verdict="ok") for i in items])
+        model.flush()
+        grid.setModel(model)
+        grid.show()
+        qtbot.waitExposed(grid)
+        qtbot.wait(200)
+        grid.verticalScrollBar().setValue(200)
+        qtbot.wait(200)
+        grid.selectAll()  # every tile on screen changes its look at once
+        grid.viewport().repaint()  # this frame: a few fresh tiles, the rest deferred
+        grid.verticalScrollBar().setValue(grid.verticalScrollBar().value() + 60)
+        qtbot.wait(400)
+        shown = grid.screen().grabWindow(grid.winId()).toImage()  # what the window shows
+        grid.viewport().update()
+        qtbot.wait(600)
+        truth = grid.screen().grabWindow(grid.winId()).toImage()
+        stale = sum(
+            shown.pixel(x, y) != truth.pixel(x, y)
+            for x in range(0, shown.width(), 3)
+            for y in range(0, shown.height(), 3)
+        )
+        assert stale == 0

@@ -87,9 +87,11 @@ class PhotoGrid(QListView):
             later = delegate.end_frame() if framed else QRect()
         if not later.isEmpty():
             # The tiles over this frame's limit: painted in the next frame, after whatever
-            # else waits in the event loop (a paint never holds the window for long).
+            # else waits in the event loop (a paint never holds the window for long). The
+            # whole viewport, not `later`: a scroll before then moves the stale pictures to
+            # where `later` no longer is (cached tiles cost one drawPixmap each).
             viewport = self.viewport()
-            QTimer.singleShot(0, viewport, lambda: viewport.update(later))
+            QTimer.singleShot(0, viewport, viewport.update)
         model = self.model()
         if model is not None and model.rowCount() == 0:
             painter = QPainter(self.viewport())
