@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from pathlib import Path
 
 import pytest
@@ -90,8 +92,8 @@ def test_a_sharp_decode_is_scaled_by_the_decoder_and_never_enlarges(tmp_path):
 
 
 def test_sharp_requests_for_tiles_scrolled_away_are_dropped(qtbot, tmp_path, monkeypatch):
-    """One pool thread, busy with the first job; the tiles then leave the screen: the jobs
-    still queued are taken back, and a started job skips the rows no longer shown."""
+    """One pool thread, busy with the first job; the tiles then leave the screen: every job
+    skips the rows no longer shown (the started one, and those still queued)."""
     loader = ThumbnailLoader()
     loader.pool.setMaxThreadCount(1)
     gate, entered = threading.Event(), threading.Event()
@@ -188,3 +190,28 @@ def test_the_exif_thumbnail_shows_first_then_a_sharp_one_for_tiles_on_screen_onl
     # far below never were on screen, so never decoded.
     assert set(sharp_paths) >= visible
     assert not set(sharp_paths) & set(paths[20:])
+
+
+def test_finished_sharp_jobs_are_freed(qtbot, tmp_path, monkeypatch):
+    """Every scroll stop asks for sharp decodes: their jobs must not outlive their work."""
+    monkeypatch.setattr(thumbnails, "decode_sharp", lambda path, size: QImage())
+    loader = ThumbnailLoader()
+    jobs: list[weakref.ref] = []
+    real_batch = thumbnails._Batch
+
+    def tracked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        job = real_batch(*args, **kwargs)
+        jobs.append(weakref.ref(job))
+        return job
+
+    monkeypatch.setattr(thumbnails, "_Batch", tracked)
+    for n in range(20):
+        stamps = range(8 * n, 8 * n + 8)
+        loader.keep_sharp(stamps)
+        loader.request_sharp(((tmp_path / f"{s}.jpg", s) for s in stamps), QSize(432, 224))
+        assert loader.pool.waitForDone(5000)
+        QApplication.processEvents()
+    gc.collect()
+    assert len(jobs) == 40
+    assert [ref for ref in jobs if ref() is not None] == []
+    assert loader.shutdown(5000)

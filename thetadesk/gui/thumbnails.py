@@ -106,7 +106,6 @@ class _Batch(QRunnable):
         self._deliver = deliver
         self._sharp = sharp
         self._wanted = wanted
-        self.done = False
 
     def run(self) -> None:
         made: list[Thumbnail] = []
@@ -120,7 +119,6 @@ class _Batch(QRunnable):
                 continue
             if not image.isNull():
                 made.append(Thumbnail(path, stamp, image, self._sharp))
-        self.done = True
         self._deliver(made)
 
 
@@ -147,9 +145,9 @@ class ThumbnailLoader(QObject):
         self._start_timer.setInterval(0)
         self._start_timer.timeout.connect(self._start_pending)
         # Sharp decodes: the stamps of the tiles on screen (replaced whole, read by pool
-        # threads), the jobs not started yet, and what was asked, so nothing is asked twice.
+        # threads: a job skips the rows no longer shown), and what was asked, so nothing is
+        # asked twice.
         self._visible: frozenset[int] = frozenset()
-        self._sharp_jobs: list[_Batch] = []
         self._sharp_asked: dict[int, QSize] = {}
         self._lock = threading.Lock()
         self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
@@ -176,9 +174,6 @@ class ThumbnailLoader(QObject):
         visible = frozenset(stamps)
         with self._lock:
             self._visible = visible
-        for job in list(self._sharp_jobs):
-            if not any(stamp in visible for _, stamp in job.work) and self._pool.tryTake(job):
-                self._sharp_jobs.remove(job)
         for stamp in [s for s in self._sharp_asked if s not in visible]:
             del self._sharp_asked[stamp]  # asked again if it comes back on screen
 
@@ -201,8 +196,8 @@ class ThumbnailLoader(QObject):
                 sharp=True,
                 wanted=self._still_visible,
             )
-            job.setAutoDelete(False)  # kept to be taken back (tryTake) when stale
-            self._sharp_jobs.append(job)
+            # Left to the pool to delete when done: a job kept for tryTake() is never freed
+            # (PySide6 hands its ownership to the pool). A stale one decodes nothing.
             self._pool.start(job, priority=-1)  # after the embedded thumbnails
         return len(work)
 
@@ -226,7 +221,6 @@ class ThumbnailLoader(QObject):
 
     @Slot(list)
     def _deliver(self, made: list[Thumbnail]) -> None:
-        self._sharp_jobs = [job for job in self._sharp_jobs if not job.done]
         if made:
             self.loaded.emit(made)
 
@@ -237,5 +231,4 @@ class ThumbnailLoader(QObject):
         with self._lock:
             self._visible = frozenset()
         self._pool.clear()
-        self._sharp_jobs.clear()
         return self._pool.waitForDone(timeout_ms)
