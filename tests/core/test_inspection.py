@@ -464,3 +464,12 @@ def test_inspection_reads_the_header_and_tail_only(tmp_path: Path, monkeypatch) 
     result = check(big)
     assert result.verdict is Verdict.OK, result.reasons
     assert 0 < read < 64 * 1024, f"read {read} bytes of an 8 MB file"
+
+
+@pytest.mark.parametrize("value", ["inf", "1e999", "-Infinity", "nan", "9" * 400, "abc"])
+def test_a_gpano_size_that_is_no_number_is_a_metadata_warning(tmp_path: Path, value) -> None:
+    """Not an "unexpected error" (which rejects the photo and logs a traceback)."""
+    path = make_theta_jpeg(tmp_path / "R0010001.JPG", gpano_props={"FullPanoWidthPixels": value})
+    inspection = inspect_file(path)
+    assert inspection.verdict is not Verdict.REJECTED
+    assert not any("unexpected error" in reason for reason in inspection.reasons)

@@ -126,7 +126,7 @@ def _as_int(text: str) -> int | None:
         return int(text)  # the usual "5376", exact as a float too: no float on the way
     try:
         return int(float(text.strip()))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number; "inf", "1e999" (no int); "nan"
         return None
 
 
