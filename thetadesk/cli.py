@@ -92,6 +92,8 @@ def _check_json_text(rows: Sequence[dict[str, object]]) -> str:
     row_encoder = json.JSONEncoder(ensure_ascii=ascii_only, separators=(",\n    ", ": "))
     nested_encoder = json.JSONEncoder(ensure_ascii=ascii_only, separators=(",\n      ", ": "))
     items = []
+    # A marker no value can hold by chance (or by design: EXIF texts are the file's own).
+    token = os.urandom(8).hex()
     for row in rows:
         nested = {}
         flat = dict(row)
@@ -100,7 +102,7 @@ def _check_json_text(rows: Sequence[dict[str, object]]) -> str:
                 inner = value.values() if isinstance(value, dict) else value
                 if any(isinstance(item, (list, dict)) for item in inner):
                     return _json_text(list(rows))  # deeper than this writer goes
-                marker = f"\x00{key}\x00"
+                marker = f"\x00{token}{key}\x00"
                 flat[key] = marker
                 text = nested_encoder.encode(value)
                 nested[row_encoder.encode(marker)] = (

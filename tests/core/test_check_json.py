@@ -50,6 +50,8 @@ def test_odd_values_are_written_as_json_dumps_writes_them() -> None:
             "f": 1.5,
         },
         {"only": 1},
+        # A text that is exactly what a marker for the nested list after it used to be.
+        {"model": "\x00reasons\x00", "reasons": ["x", "y"]},
     ]
     assert cli._check_json_text(rows) == cli._json_text(rows)
     deeper = [{"list": [[1]]}]
