@@ -138,6 +138,15 @@ def test_plain_http_to_a_remote_host_is_refused(batch):
     assert "Refusing plain http://" in result.stderr
 
 
+def test_a_password_in_the_server_address_is_refused_and_not_repeated(batch):
+    """It would otherwise appear in every message that names the server (and in logs)."""
+    for server in ("https://me:s3cret-pw@example.invalid", "ftp://me:s3cret-pw@example.invalid"):
+        result = run_cli("list", "--server", server, "--username", DEMO_USER)
+        assert result.returncode == 2
+        assert "holds a user name or password" in result.stderr
+        assert "s3cret-pw" not in result.stderr + result.stdout
+
+
 @pytest.mark.samples
 def test_the_six_real_samples_upload_as_the_table_says(server, tmp_path):
     if not SAMPLES.is_dir():

@@ -60,6 +60,12 @@ def normalize_server_url(url: str, *, allow_http: bool = False) -> str:
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # Not echoed back: it may hold a password, which must not reach a log or a dialog.
+        raise InsecureServerUrl(
+            "The server address holds a user name or password: give only the address, and "
+            "sign in with the user name and password."
+        )
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InsecureServerUrl(f"Not a server address: {url!r}")
     if parts.scheme == "http" and not allow_http and not is_loopback_host(parts.hostname):
