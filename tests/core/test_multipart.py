@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 import socket
 import threading
+import time
 from email.parser import BytesParser
 from email.policy import HTTP
 from pathlib import Path
@@ -98,14 +100,46 @@ def test_a_file_that_shrinks_is_not_sent_short(photo: Path):
                 chunk.read_all()
 
 
-def test_a_file_that_grows_sends_only_what_was_measured(photo: Path):
+def test_a_file_that_grows_after_it_was_measured_is_not_sent(photo: Path):
+    """Still being written: it is checked again, not sent as a prefix of what it becomes."""
     body = MultipartFileBody({}, "image", photo, filename="x.jpg")
-    original = photo.read_bytes()
     with photo.open("ab") as file:
         file.write(b"appended after the body was measured")
-    data = b"".join(body.iter_bytes())
-    assert len(data) == body.len
-    assert parse(body, data)["image"][1] == original
+    with pytest.raises(FileChanged):
+        b"".join(body.iter_bytes())
+
+
+def test_a_file_rewritten_in_place_while_it_is_sent_gets_no_tail(photo: Path):
+    """Same size, other bytes (an editor saving over it): the body stops before its closing
+    boundary, so the server never stores a photo whose bytes were not the ones checked."""
+    body = MultipartFileBody({}, "image", photo, filename="x.jpg")
+    sent = []
+    with pytest.raises(FileChanged):
+        for chunk in body:
+            sent.append(chunk)
+            if isinstance(chunk, FileRegion) and len(sent) == 2:
+                data = bytearray(photo.read_bytes())
+                data[-10] ^= 0xFF
+                photo.write_bytes(bytes(data))  # same size, new modification time
+                os.utime(photo, ns=(time.time_ns(), time.time_ns() + 1_000_000))
+    assert not any(isinstance(c, bytes) and c.startswith(b"\r\n--") for c in sent)
+
+
+def test_a_file_that_changed_since_its_check_is_refused_at_once(photo: Path):
+    stat = photo.stat()
+    MultipartFileBody({}, "image", photo, filename="x.jpg", expect=(stat.st_size, stat.st_mtime_ns))
+    with pytest.raises(FileChanged):
+        MultipartFileBody(
+            {}, "image", photo, filename="x.jpg", expect=(stat.st_size, stat.st_mtime_ns - 1)
+        )
+
+
+def test_short_reads_are_read_on_to_the_end(photo: Path, monkeypatch):
+    """A network file system may return fewer bytes than asked: that is not a shorter file."""
+    real_pread = os.pread
+    monkeypatch.setattr(os, "pread", lambda fd, n, offset: real_pread(fd, min(n, 1000), offset))
+    with photo.open("rb") as file:
+        assert FileRegion(file, 5, 250_000).read_all() == photo.read_bytes()[5:250_005]
 
 
 class _Sink:

@@ -413,8 +413,12 @@ class Image360Client:
         on_progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
         fresh_connection: bool = False,
+        expect: tuple[int, int] | None = None,
     ) -> dict[str, Any]:
         """Stream one photo's original bytes as multipart field `image`; return the item.
+
+        expect: the file's (size, mtime_ns) when it was checked; a file that changed since
+        (or changes while it is sent) raises FileChanged and is not sent whole.
 
         fresh_connection: close the connection after this upload, so the next one opens a
         new connection. For parallel uploads: a kept-alive connection stays with the server
@@ -433,6 +437,7 @@ class Image360Client:
                 filename=filename,
                 on_progress=on_progress,
                 should_cancel=should_cancel,
+                expect=expect,
             )
             headers = {"Content-Type": body.content_type}
             if fresh_connection:

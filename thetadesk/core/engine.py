@@ -1039,6 +1039,10 @@ class UploadEngine:
                 # Parallel streams: each photo on a new connection, taken by the least busy
                 # server process, rather than pinned to whichever took the stream first.
                 fresh_connection=self.settings.parallel > 1,
+                # The bytes that were hashed and inspected, or none (FileChanged below).
+                expect=(item.size, item.mtime_ns)
+                if item.size is not None and item.mtime_ns is not None
+                else None,
             )
         except Cancelled:
             # The body may have been complete when the flag was seen: treat as unclear.

@@ -65,10 +65,17 @@ class FileRegion:
 
     def read_all(self) -> bytes:
         """The region's bytes, read in one go (for a TLS socket, which must encrypt them)."""
-        data = os.pread(self.file.fileno(), self.count, self.offset) if _HAS_PREAD else None
-        if data is None:
+        if _HAS_PREAD:
+            # A read may return less than asked (network file systems): read on to the end.
+            parts, offset, left = [], self.offset, self.count
+            while left > 0 and (part := os.pread(self.file.fileno(), left, offset)):
+                parts.append(part)
+                offset += len(part)
+                left -= len(part)
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
+        else:
             self.file.seek(self.offset)
-            data = self.file.read(self.count)
+            data = self.file.read(self.count)  # a buffered read reads on to the count
         if len(data) != self.count:
             raise FileChanged("the file became shorter while it was being sent")
         return data
@@ -101,7 +108,11 @@ class MultipartFileBody:
         content_type: str = "image/jpeg",
         on_progress: ProgressCallback | None = None,
         should_cancel: CancelCheck | None = None,
+        expect: tuple[int, int] | None = None,
     ) -> None:
+        """`expect`: the (size, mtime_ns) the file had when it was checked; a file that no
+        longer has them raises FileChanged, here or while it is sent (before the body's
+        last bytes, so the server never gets a complete body of other bytes)."""
         self.boundary = "thetadesk-" + secrets.token_hex(16)
         head = bytearray()
         for name, value in fields.items():
@@ -118,7 +129,10 @@ class MultipartFileBody:
         self._tail = f"\r\n--{self.boundary}--\r\n".encode()
         self._path = path
         self._file: BinaryIO | None = None
-        self._file_size = os.stat(path).st_size
+        stat = os.stat(path)
+        if expect is not None and tuple(expect) != (stat.st_size, stat.st_mtime_ns):
+            raise FileChanged("the file changed after it was checked")
+        self._file_size = stat.st_size
         self._chunks: Iterator[bytes | FileRegion] | None = None
         self._sent = 0
         self._on_progress = on_progress
@@ -170,6 +184,9 @@ class MultipartFileBody:
         self._handed(len(self._head))
         with open(self._path, "rb") as file:
             self._file = file
+            opened = self._file_key(file)
+            if opened[0] != self._file_size:
+                raise FileChanged("the file changed while it was being sent")
             offset, size = 0, FIRST_CHUNK
             while offset < self._file_size:
                 self._check_cancel()
@@ -181,10 +198,17 @@ class MultipartFileBody:
                 self._handed(count)
                 rate = count / seconds if seconds > 0 else float("inf")
                 size = int(max(MIN_CHUNK, min(MAX_CHUNK, 4 * size, rate * CHUNK_SECONDS)))
+            if self._file_key(file) != opened:  # written to meanwhile: no tail, no photo
+                raise FileChanged("the file changed while it was being sent")
         self._file = None
         self._check_cancel()
         yield self._tail
         self._handed(len(self._tail))
+
+    @staticmethod
+    def _file_key(file: BinaryIO) -> tuple[int, int]:
+        stat = os.fstat(file.fileno())
+        return stat.st_size, stat.st_mtime_ns
 
     def close(self) -> None:
         if self._chunks is not None:
