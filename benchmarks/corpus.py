@@ -9,7 +9,8 @@ fixture code (tests/support/theta_fixtures.py), which writes real EXIF independe
 thetadesk's reader.
 
 Sizes:
-- "small": the fixture's own 64×32 pixels (a few KB): the header structure without the bulk.
+- "small": the fixture's own 64×32 pixels with a THETA-size 320×160 embedded thumbnail
+  (~20 KB): the header structure and the thumbnail without the bulk.
 - "v": 5376×2688, a real Pillow-encoded scan of about 4 MB, like a THETA V / S still.
 - "x": 11008×5504, a real scan of about 11 MB, like a THETA X still.
 
@@ -109,6 +110,7 @@ def build_batch(folder: Path, count: int, kind: str = "v", *, start: int = 0) ->
                 serial=f"{10100000 + index}",
                 image_type=2 if index % 20 == 7 else 1,
                 gpano=not (index % 20 == 7 or index % 25 == 11),
+                thumbnail=(320, 160),  # what THETA V, Z1 and X embed
                 seed=index,
             )
         else:

@@ -303,9 +303,9 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
     if incomplete:
         section.notes.append(f"{len(incomplete)} run(s) did not finish within {TIMEOUT_S:.0f} s")
     section.notes.append(
-        "Files: the fixture's THETA structure (EXIF, MakerNote, GPano, embedded thumbnail) at "
-        "64×32 pixels, so the fill measures the app, not the disk; the heartbeat is a 5 ms "
-        "precise QTimer on the GUI thread."
+        "Files: the fixture's THETA structure (EXIF, MakerNote, GPano, a 320×160 embedded "
+        "thumbnail as THETA V, Z1 and X write) at 64×32 pixels, so the fill measures the app, "
+        "not the disk; the heartbeat is a 5 ms precise QTimer on the GUI thread."
     )
     return section
 

@@ -85,10 +85,11 @@ def test_an_undecodable_file_sends_nothing(qtbot, tmp_path):
 
 def test_a_sharp_decode_is_scaled_by_the_decoder_and_never_enlarges(tmp_path):
     big = make_theta_jpeg(tmp_path / "big.JPG", width=1024, height=512)
-    image = thumbnails.decode_sharp(big, QSize(216, 112))
-    assert (image.width(), image.height()) == (216, 108)
+    picture = thumbnails.decode_sharp(big, QSize(216, 112))
+    assert (picture.width(), picture.height()) == (216, 108)
+    assert picture.image().size() == QSize(216, 108)
     small = make_theta_jpeg(tmp_path / "small.JPG", width=64, height=32)
-    assert thumbnails.decode_sharp(small, QSize(216, 112)).isNull()  # the EXIF one will do
+    assert thumbnails.decode_sharp(small, QSize(216, 112)) is None  # the EXIF one will do
 
 
 def test_sharp_requests_for_tiles_scrolled_away_are_dropped(qtbot, tmp_path, monkeypatch):
@@ -112,13 +113,17 @@ def test_sharp_requests_for_tiles_scrolled_away_are_dropped(qtbot, tmp_path, mon
     assert entered.wait(5)  # the first job is decoding its first row
     loader.keep_sharp([0])  # scrolled: only the first tile is still on screen
     gate.set()
-    assert loader.shutdown(5000)
+    assert loader.pool.waitForDone(5000)
     assert decoded == [paths[0]]  # the others were dropped before they were decoded
     # Asked again once back on screen (they were forgotten when they left it).
     loader.keep_sharp([5])
     assert loader.request_sharp([(paths[5], 5)], QSize(216, 112)) == 1
     # Never for a tile that is not on screen.
     assert loader.request_sharp([(paths[6], 6)], QSize(216, 112)) == 0
+    assert loader.shutdown(5000)
+    assert loader.request_sharp([(paths[5], 5)], QSize(432, 224)) == 0  # no work after it
+    loader.request(paths[5], 5)
+    assert loader.shutdown(5000)
 
 
 @pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS)
@@ -215,3 +220,19 @@ def test_finished_sharp_jobs_are_freed(qtbot, tmp_path, monkeypatch):
     assert len(jobs) == 40
     assert [ref for ref in jobs if ref() is not None] == []
     assert loader.shutdown(5000)
+
+
+@pytest.mark.qt_log_ignore("Corrupt JPEG data", "JPEG datastream contains no image")
+def test_a_row_keeps_its_thumbnail_as_jpeg_and_the_tile_decodes_it(qtbot, tmp_path):
+    """A THETA's 320×160 thumbnail is 200 KB decoded: thousands of rows keep it as its
+    ~15 KB JPEG, and the tile decodes it when it paints it."""
+    path = make_theta_jpeg(tmp_path / "R0010001.JPG", thumbnail=(320, 160))
+    picture = thumbnails.decode_thumbnail(path)
+    assert isinstance(picture, thumbnails.Picture)
+    assert (picture.width(), picture.height()) == (320, 160)
+    assert len(picture.data) < 320 * 160 * 4 // 5
+    image = thumbnails.as_image(picture)
+    assert image.size() == QSize(320, 160) and not image.isNull()
+    assert thumbnails.as_image(picture) is image  # decoded once while it is painted again
+    broken = thumbnails.Picture(b"\xff\xd8 not a jpeg", 320, 160)
+    assert thumbnails.as_image(broken).isNull()  # the tile shows its placeholder

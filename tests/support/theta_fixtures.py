@@ -323,7 +323,7 @@ def make_theta_jpeg(
     datetime: str | None = "2024:05:06 07:08:09",
     orientation: int | None = 1,
     exif_size: tuple[int, int] | None = None,
-    thumbnail: bool = True,
+    thumbnail: bool | tuple[int, int] = True,
     make: str = "RICOH",
     software: str | None = None,
     exif: bool = True,
@@ -340,10 +340,14 @@ def make_theta_jpeg(
     gpano_size overrides the size GPano declares; exif_size the EXIF PixelX/YDimension.
     image_type None writes no THETA sub-IFD (and no MakerNote unless a serial is given).
     theta_offset overrides MakerNote tag 0x4001. xmp_packet replaces the XMP verbatim.
-    extended_xmp moves the GPano properties into Extended XMP segments.
+    extended_xmp moves the GPano properties into Extended XMP segments. thumbnail: a
+    (width, height) for an embedded thumbnail of that size (a THETA's is 320×160).
     """
     path = Path(path)
-    thumb = thumbnail_bytes(seed=seed) if thumbnail else None
+    if isinstance(thumbnail, tuple):
+        thumb: bytes | None = thumbnail_bytes(*thumbnail, seed=seed)
+    else:
+        thumb = thumbnail_bytes(seed=seed) if thumbnail else None
     segments: list[bytes] = []
     if exif:
         payload = build_exif(

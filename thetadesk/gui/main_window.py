@@ -1306,6 +1306,7 @@ class MainWindow(QMainWindow):
             log.error("the upload worker did not stop within %d ms", timeout_ms)
             _abandoned_threads.append((thread, self.worker))
         self._drain_timer.stop()
+        self._sharp_timer.stop()
         self.thumbnails.shutdown()
         self.library.shutdown()
         if stopped and commands_done:

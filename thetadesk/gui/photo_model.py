@@ -30,6 +30,7 @@ from PySide6.QtGui import QImage
 
 from thetadesk.core.inspection import Inspection
 from thetadesk.core.queue_store import ItemState, QueueItem, printable_path
+from thetadesk.gui.thumbnails import Picture, as_image
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class PhotoRow:
     item: QueueItem
     stamp: int  # unique per row: thumbnails that arrive for a removed row are dropped
     inspection: Inspection | None = None  # from the engine's check, or read again at start
-    thumbnail: QImage | None = None
+    thumbnail: Picture | QImage | None = None  # Picture: kept as its JPEG until painted
     sharp: bool = False  # the thumbnail is the photo's own reduced decode (not the EXIF one)
     sent: int = 0  # bytes of the upload under way
     total: int = 0
@@ -263,7 +264,7 @@ class PhotoModel(QAbstractListModel):
             case Qt.ItemDataRole.ToolTipRole:
                 return row.tooltip
             case Qt.ItemDataRole.DecorationRole:
-                return row.thumbnail
+                return as_image(row.thumbnail)
             case PhotoRole.ROW:
                 return row
             case PhotoRole.PATH:
@@ -275,7 +276,7 @@ class PhotoModel(QAbstractListModel):
             case PhotoRole.HEADLINE:
                 return row.headline
             case PhotoRole.THUMBNAIL:
-                return row.thumbnail
+                return as_image(row.thumbnail)
             case PhotoRole.STATE:
                 return row.state.value
             case PhotoRole.PROGRESS:
@@ -448,8 +449,8 @@ class PhotoModel(QAbstractListModel):
             inspection=inspection,
         )
 
-    def set_thumbnail(self, path: Path, stamp: int, image: QImage) -> bool:
-        """Store a decoded thumbnail unless its row was removed (and maybe re-added) since."""
+    def set_thumbnail(self, path: Path, stamp: int, image: Picture | QImage) -> bool:
+        """Store a thumbnail unless its row was removed (and maybe re-added) since."""
         row = self.row_for(path)
         if row is None or row.stamp != stamp:
             log.debug("dropping a stale thumbnail for %s", Path(path).name)

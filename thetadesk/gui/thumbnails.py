@@ -1,4 +1,9 @@
-"""Tile thumbnails decoded on a thread pool, as QImage (QPixmap belongs to the GUI thread).
+"""Tile thumbnails made on a thread pool, kept as JPEG bytes (`Picture`) until painted.
+
+A THETA's EXIF thumbnail is a 320×160 JPEG of ~15 KB; decoded it is 200 KB, and a batch
+holds thousands of rows: rows keep the JPEG, and tiles decode it when they are painted
+(a few at a time, the last ones decoded kept for repaints). QImage, not QPixmap, on the
+pool's threads (QPixmap belongs to the GUI thread).
 
 Two kinds of request:
 
@@ -15,13 +20,18 @@ Two kinds of request:
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
     QObject,
     QRunnable,
     QSize,
@@ -34,58 +44,122 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage, QImageReader
 
+from thetadesk.core.jpeg_segments import JpegStructureError, read_header
 from thetadesk.core.thumbnails import quick_embedded_thumbnail, thumbnail_jpeg
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_SIDE = 320
+DECODED_KEPT = 160  # pictures kept decoded for repaints: more than two screens of tiles
+SHARP_QUALITY = 92  # a sharp decode is kept re-encoded at this JPEG quality
 BATCH = 32  # thumbnails decoded per pool job, and delivered per signal at most
 MAX_SHARP_PIXELS = 300 * 1000 * 1000  # a header that claims more is not decoded at all
 
 
+class Picture:
+    """A thumbnail as JPEG bytes and its pixel size; `image()` decodes it (GUI thread).
+
+    The few decoded last are kept (any thread may make a Picture; only the GUI thread
+    decodes one), so a tile repainted as its row changes does not decode it again.
+    """
+
+    __slots__ = ("data", "_width", "_height", "__weakref__")
+
+    def __init__(self, data: bytes, width: int, height: int) -> None:
+        self.data = data
+        self._width = width
+        self._height = height
+
+    def width(self) -> int:
+        return self._width
+
+    def height(self) -> int:
+        return self._height
+
+    def size(self) -> QSize:
+        return QSize(self._width, self._height)
+
+    def isNull(self) -> bool:  # noqa: N802 - reads like QImage's, which it stands in for
+        return not self.data
+
+    def image(self) -> QImage:
+        decoded = _decoded.get(id(self))
+        if decoded is not None and decoded[0] is self:
+            _decoded.move_to_end(id(self))
+            return decoded[1]
+        image = QImage.fromData(self.data, "JPG")
+        _decoded[id(self)] = (self, image)  # the Picture too: its id is not reused meanwhile
+        if len(_decoded) > DECODED_KEPT:
+            _decoded.popitem(last=False)
+        return image
+
+
+_decoded: OrderedDict[int, tuple[Picture, QImage]] = OrderedDict()
+
+
+def as_image(thumbnail: Picture | QImage | None) -> QImage | None:
+    """What a painter draws: a Picture decoded, a QImage as it is."""
+    return thumbnail.image() if isinstance(thumbnail, Picture) else thumbnail
+
+
+def _picture(data: bytes | None) -> Picture | None:
+    """A Picture of a JPEG whose frame header gives its size (read, not decoded: the tile
+    decodes it when it paints it, and shows its placeholder if that fails)."""
+    if not data:
+        return None
+    try:
+        frame = read_header(io.BytesIO(data), len(data)).frame
+    except (JpegStructureError, ValueError):
+        return None
+    if frame is None or frame.width <= 0 or frame.height <= 0:
+        return None
+    return Picture(data, frame.width, frame.height)
+
+
 @dataclass(frozen=True)
 class Thumbnail:
-    """A decoded image for the row with `stamp`; `sharp` when it is the reduced decode of
-    the photo itself (else the embedded thumbnail, or a small preview)."""
+    """A thumbnail for the row with `stamp`; `sharp` when it is the reduced decode of the
+    photo itself (else the embedded thumbnail, or a small preview)."""
 
     path: Path
     stamp: int
-    image: QImage
+    image: Picture | QImage
     sharp: bool = False
 
 
-def decode_thumbnail(path: Path, max_side: int = THUMBNAIL_SIDE) -> QImage:
-    """Runs in a pool thread: the embedded EXIF thumbnail if any, else a reduced decode.
-
-    A null QImage means no thumbnail could be made (the tile keeps its placeholder).
-    """
-    as_is = quick_embedded_thumbnail(path, max_side=max_side)
-    if as_is is not None:
-        image = QImage.fromData(as_is, "JPG")
-        if not image.isNull():
-            return image
-    data = thumbnail_jpeg(path, max_side=max_side)
-    image = QImage.fromData(data) if data else QImage()
-    return image
+def decode_thumbnail(path: Path, max_side: int = THUMBNAIL_SIDE) -> Picture | None:
+    """Runs in a pool thread: the embedded EXIF thumbnail if any, else a reduced decode,
+    as its JPEG. None: no thumbnail (the tile keeps its placeholder)."""
+    return _picture(quick_embedded_thumbnail(path, max_side=max_side)) or _picture(
+        thumbnail_jpeg(path, max_side=max_side)
+    )
 
 
-def decode_sharp(path: Path, size: QSize) -> QImage:
+def decode_sharp(path: Path, size: QSize) -> Picture | None:
     """Runs in a pool thread: the photo decoded to fit `size` (never larger than the photo),
-    with the JPEG decoder's own scaling. Null if it cannot be read, or is no larger than
-    `size` anyway (then the embedded thumbnail is as good)."""
+    with the JPEG decoder's own scaling, kept re-encoded as a JPEG of high quality. None if
+    it cannot be read, or is no larger than `size` anyway (then the embedded thumbnail is
+    as good)."""
     reader = QImageReader(str(path), b"jpeg")
     reader.setAutoTransform(False)  # panoramas are shown as stored
     full = reader.size()
     if not full.isValid() or full.width() * full.height() > MAX_SHARP_PIXELS:
-        return QImage()
+        return None
     target = full.scaled(size, Qt.AspectRatioMode.KeepAspectRatio)
     if target.width() >= full.width() or target.width() <= 0 or target.height() <= 0:
-        return QImage()
+        return None
     reader.setScaledSize(target)
     image = reader.read()
     if image.isNull():
         log.debug("no sharp thumbnail for %s: %s", path.name, reader.errorString())
-    return image
+        return None
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "JPG", SHARP_QUALITY):
+        return None
+    buffer.close()
+    return Picture(data.data(), image.width(), image.height())
 
 
 class _Batch(QRunnable):
@@ -94,7 +168,7 @@ class _Batch(QRunnable):
     def __init__(
         self,
         work: list[tuple[Path, int]],
-        decode: Callable[[Path], QImage],
+        decode: Callable[[Path], Picture | QImage | None],
         deliver: Callable[[list[Thumbnail]], None],
         *,
         sharp: bool = False,
@@ -117,7 +191,7 @@ class _Batch(QRunnable):
             except Exception as exc:  # noqa: BLE001 - a preview is best effort
                 log.warning("no thumbnail for %s: %s", path.name, exc)
                 continue
-            if not image.isNull():
+            if image is not None and not image.isNull():
                 made.append(Thumbnail(path, stamp, image, self._sharp))
         self._deliver(made)
 
@@ -149,6 +223,7 @@ class ThumbnailLoader(QObject):
         # asked twice.
         self._visible: frozenset[int] = frozenset()
         self._sharp_asked: dict[int, QSize] = {}
+        self._closed = False  # shut down: no new jobs
         self._lock = threading.Lock()
         self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
@@ -159,6 +234,8 @@ class ThumbnailLoader(QObject):
 
     def request(self, path: Path, stamp: int) -> None:
         """The embedded thumbnail (or a small preview) of a new row."""
+        if self._closed:
+            return
         self._pending.append((path if isinstance(path, Path) else Path(path), stamp))
         if len(self._pending) >= BATCH:
             self._start_pending()
@@ -180,6 +257,8 @@ class ThumbnailLoader(QObject):
     def request_sharp(self, rows: Iterable[tuple[Path, int]], size: QSize) -> int:
         """A sharper decode at `size` for these rows (tiles on screen, as told by keep_sharp
         too); rows already asked at that size are skipped. Returns how many were asked."""
+        if self._closed:
+            return 0
         work = [
             (Path(path), stamp)
             for path, stamp in rows
@@ -225,7 +304,12 @@ class ThumbnailLoader(QObject):
             self.loaded.emit(made)
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Drop jobs not started yet and wait for running ones."""
+        """Drop jobs not started yet, wait for running ones, and take no new requests.
+
+        Call it before the loader goes: a job holds the loader (through what it calls),
+        and the last reference dropped on a pool thread would leave a queued delivery for
+        a QObject whose Python side is gone (a crash when it is delivered)."""
+        self._closed = True
         self._start_timer.stop()
         self._pending.clear()
         with self._lock:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from thetadesk.gui.photo_model import PhotoRole, PhotoRow, UploadState
+from thetadesk.gui.thumbnails import as_image
 
 TILE_WIDTH = 240
 THUMB_HEIGHT = 112  # 2:1 panoramas fill the tile's width at this height
@@ -274,7 +275,7 @@ class TileDelegate(QStyledItemDelegate):
 
         inner = tile.adjusted(PADDING, PADDING, -PADDING, -PADDING)
         thumb_rect = QRect(inner.left(), inner.top(), inner.width(), THUMB_HEIGHT)
-        self._paint_thumbnail(painter, thumb_rect, row.thumbnail, palette)
+        self._paint_thumbnail(painter, thumb_rect, as_image(row.thumbnail), palette)
         self._paint_state_badge(painter, thumb_rect, row, option.font)
 
         font = QFont(option.font)
