@@ -216,3 +216,45 @@ def test_a_batch_that_cannot_be_recorded_is_checked_again_here(tmp_path, pool, c
         assert {item.state for item in store.items()} == {ItemState.READY}
         assert not engine._jobs  # nothing left claimed in memory either
     assert "could not record" in caplog.text
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="a FIFO stands in for a slow disk")
+def test_a_stop_does_not_wait_for_a_slow_disk_to_be_read(tmp_path, pool):
+    """Quitting while a batch reads from a slow card reader or network share: the batch
+    ends at its next read, and its file is back in line for the next run."""
+    slow = tmp_path / "R0010001.JPG"
+    os.mkfifo(slow)  # fed 1 MB at a time: 40 s to read it all
+    _old(slow)
+    written = []
+
+    def feed() -> None:
+        try:
+            with open(slow, "wb") as fifo:
+                for _ in range(80):
+                    fifo.write(b"\0" * 1_000_000)
+                    fifo.flush()
+                    written.append(1)
+                    time.sleep(0.5)
+        except BrokenPipeError:
+            pass  # the reader stopped: what the test wants
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    with QueueStore(tmp_path / "q.sqlite3") as store:
+        engine = UploadEngine(store, Image360Client(UNREACHABLE), "u", check_pool=pool)
+        engine.enqueue([slow])
+        thread = threading.Thread(
+            target=lambda: engine.run(until_idle=False, wait_for_sign_in=True)
+        )
+        thread.start()
+        deadline = time.monotonic() + 30
+        while len(written) < 3:  # the pool is reading it
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        engine.stop()
+        thread.join(30)
+        assert not thread.is_alive()
+        assert len(written) < 40  # it did not wait for the file to be read to its end
+        [item] = store.items()
+        assert item.state is ItemState.QUEUED  # checked again next time
+    feeder.join(10)

@@ -64,7 +64,9 @@ class CheckOutcome:
     - "done": `sha256`, `size`, `mtime_ns` and `inspection` are set;
     - "unsettled": the file was modified too recently, or changed while it was read (it may
       still be being copied): the caller checks it the slow way, waiting for it to settle;
-    - "gone": the file does not exist; "error": it cannot be read (`error` says why).
+    - "gone": the file does not exist; "error": it cannot be read (`error` says why);
+    - "stopped": the pool was interrupted (the engine is stopping) before this file was
+      done: it is checked again next time.
     """
 
     path: Path
@@ -104,9 +106,20 @@ def recently_modified(mtime_ns: int, now: float, settle_seconds: float) -> bool:
     return -FUTURE_TOLERANCE_SECONDS <= age < settle_seconds
 
 
+# Set in a worker process by its pool's interrupt(): a batch under way ends at its next
+# 1 MB read instead of hashing the rest of its files (a slow network share: minutes).
+_interrupted: Any = None
+
+
+def _stopping() -> bool:
+    return _interrupted is not None and _interrupted.is_set()
+
+
 def check_one(request: CheckRequest) -> CheckOutcome:
     """Stat, hash and inspect one file (runs in a worker process, or anywhere)."""
     path = request.path
+    if _stopping():
+        return CheckOutcome(path, "stopped")
     try:
         stat = os.stat(path)
         key = (stat.st_size, stat.st_mtime_ns)
@@ -119,6 +132,8 @@ def check_one(request: CheckRequest) -> CheckOutcome:
             with open(path, "rb") as file:
                 while chunk := file.read(_HASH_CHUNK):
                     digest.update(chunk)
+                    if _stopping():
+                        return CheckOutcome(path, "stopped")
             sha256 = digest.hexdigest()
             after = os.stat(path)
             if (after.st_size, after.st_mtime_ns) != key:
@@ -138,10 +153,13 @@ def check_many(requests: Sequence[CheckRequest]) -> list[CheckOutcome]:
     return [check_one(request) for request in requests]
 
 
-def _start_worker() -> None:
+def _start_worker(interrupted: Any = None) -> None:
     """Runs first in each worker process: checks run at a lower CPU priority than the app
     (POSIX nice 10), so on a machine with few cores the window's own threads get a core
-    first when they need one, and the checks use what is left."""
+    first when they need one, and the checks use what is left. `interrupted`: the pool's
+    Event that interrupt() sets."""
+    global _interrupted
+    _interrupted = interrupted
     if hasattr(os, "nice"):
         try:
             os.nice(WORKER_NICENESS)
@@ -156,6 +174,7 @@ class CheckPool:
         self._processes = processes or max(1, min(4, os.cpu_count() or 1))
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        self._interrupted: Any = None  # the workers' Event (see interrupt())
         self._broken = False
         self._closed = False
 
@@ -170,11 +189,16 @@ class CheckPool:
                 raise CheckPoolUnavailable("the check pool is not available")
             try:
                 if self._executor is None:
+                    context = multiprocessing.get_context("spawn")
+                    self._interrupted = context.Event()
                     self._executor = ProcessPoolExecutor(
                         self._processes,
-                        mp_context=multiprocessing.get_context("spawn"),
+                        mp_context=context,
                         initializer=_start_worker,
+                        initargs=(self._interrupted,),
                     )
+                elif self._interrupted.is_set():
+                    self._interrupted.clear()  # a new run: the batches it sends are wanted
                 return self._executor.submit(check_many, list(requests))
             except Exception as exc:  # noqa: BLE001 - whatever it is, check in threads
                 self._broken = True
@@ -197,8 +221,17 @@ class CheckPool:
             raise CheckPoolUnavailable(str(exc)) from exc
         return outcomes
 
+    def interrupt(self) -> None:
+        """Batches under way end soon, their files not done reported "stopped" (until the
+        next submit). For a stop: nobody waits for a slow disk to be read to the end."""
+        with self._lock:
+            if self._interrupted is not None:
+                self._interrupted.set()
+
     def shutdown(self) -> None:
-        """Stop the processes (batches not started are dropped; running ones finish)."""
+        """Stop the processes (batches not started are dropped; running ones are
+        interrupted)."""
+        self.interrupt()
         with self._lock:
             self._closed = True
             executor, self._executor = self._executor, None

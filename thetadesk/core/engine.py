@@ -463,6 +463,9 @@ class UploadEngine:
                 with self._cond:
                     self._stopping = True
                     self._cond.notify_all()
+                if self._check_pool is not None:
+                    # Batches under way end at their next read, not after a slow disk.
+                    self._check_pool.interrupt()
                 for worker in workers:
                     worker.join()
             final = self._final_status()
@@ -962,6 +965,8 @@ class UploadEngine:
                             item, outcome.inspection, outcome.sha256, outcome.size, outcome.mtime_ns
                         )
                     )
+                elif outcome.status == "stopped":  # the engine is stopping: back in line
+                    self._after_interruption(item, job)
                 elif outcome.status == "gone":
                     self._finish(
                         item, state=ItemState.FAILED, reason="the file is gone", retryable=False
