@@ -73,8 +73,8 @@ def _frame_size(jpeg: bytes) -> tuple[int, int] | None:
     while at + 4 <= len(jpeg) and jpeg[at] == 0xFF:
         marker = jpeg[at + 1]
         length = int.from_bytes(jpeg[at + 2 : at + 4], "big")
-        if 0xE1 <= marker <= 0xEF:
-            return None  # metadata inside the thumbnail: let without_metadata remove it
+        if 0xE1 <= marker <= 0xEF or marker == 0xFE:
+            return None  # metadata or a comment inside: let without_metadata remove it
         if marker in (0xC0, 0xC1, 0xC2) and at + 9 <= len(jpeg):
             height = int.from_bytes(jpeg[at + 5 : at + 7], "big")
             width = int.from_bytes(jpeg[at + 7 : at + 9], "big")
@@ -92,7 +92,10 @@ def quick_embedded_thumbnail(path: str | os.PathLike[str], max_side: int = 320) 
     time on). Anything unusual (no Exif APP1 first, metadata inside the thumbnail, offsets
     out of bounds) falls back to `embedded_thumbnail_as_is`.
 
-    A tile asks for this for every file of a drop, so it is kept to ~20 µs of Python.
+    A tile asks for this for every file of a drop, so it is kept to ~20 µs of Python. It
+    gives the same bytes as the careful path, except for a file cut short after its EXIF
+    segment, whose thumbnail it still finds (the careful path refuses the damaged file; the
+    tile shows the thumbnail beside the file's "rejected" verdict).
     """
     try:
         with open(path, "rb") as stream:
@@ -130,7 +133,7 @@ def _ifd1_thumbnail(tiff: bytes, max_side: int) -> bytes | None:
     if _u16(tiff, 2, little) != 42:
         return None
     ifd0 = _u32(tiff, 4, little)
-    if ifd0 + 2 > len(tiff):
+    if ifd0 < 8 or ifd0 + 2 > len(tiff):
         return None
     count = _u16(tiff, ifd0, little)
     next_at = ifd0 + 2 + 12 * count
@@ -139,7 +142,7 @@ def _ifd1_thumbnail(tiff: bytes, max_side: int) -> bytes | None:
     ifd1 = _u32(tiff, next_at, little)
     if ifd1 == 0:
         return b""  # no IFD1: no thumbnail
-    if ifd1 + 2 > len(tiff):
+    if ifd1 < 8 or ifd1 + 2 > len(tiff):
         return None
     offset = length = None
     for entry in range(_u16(tiff, ifd1, little)):
@@ -147,11 +150,16 @@ def _ifd1_thumbnail(tiff: bytes, max_side: int) -> bytes | None:
         if at + 12 > len(tiff):
             return None
         tag = _u16(tiff, at, little)
+        if tag not in (0x0201, 0x0202):
+            continue
         kind = _u16(tiff, at + 2, little)
+        if kind not in (3, 4) or _u32(tiff, at + 4, little) != 1:
+            return None  # not one SHORT or LONG: the careful path decides
         value = _u32(tiff, at + 8, little) if kind == 4 else _u16(tiff, at + 8, little)
-        if tag == 0x0201:
+        # The first of a repeated tag, as the careful path reads it.
+        if tag == 0x0201 and offset is None:
             offset = value
-        elif tag == 0x0202:
+        elif tag == 0x0202 and length is None:
             length = value
     if offset is None or length is None:
         return None
