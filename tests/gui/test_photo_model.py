@@ -248,8 +248,12 @@ def test_queued_rows_say_why_the_queue_waits(tmp_path, store):
     ready = moved(store, queued(store, make_theta_jpeg(tmp_path / "a.jpg")), ItemState.READY)
     held = moved(store, queued(store, make_plain_jpeg(tmp_path / "b.jpg")), ItemState.HELD)
     model.apply_items([ready, held])
+    versions = {i: model.row_by_id(i).version for i in (ready.id, held.id)}
     model.set_waiting("waiting for sign-in")
     assert model.row_by_id(ready.id).reason == "waiting for sign-in"
     assert model.row_by_id(held.id).reason == ""
+    # Only the queued row looks different: only its tile is painted again.
+    assert model.row_by_id(ready.id).version != versions[ready.id]
+    assert model.row_by_id(held.id).version == versions[held.id]
     model.set_waiting("")
     assert model.row_by_id(ready.id).reason == ""

@@ -495,8 +495,13 @@ class PhotoModel(QAbstractListModel):
             return
         self._waiting = text
         for position, row in enumerate(self._rows):
-            self._rows[position] = replace(row, waiting=text, version=self._bump())
-            if row.state is UploadState.QUEUED:
+            queued = row.state is UploadState.QUEUED
+            # Only a queued row shows why the queue waits: the others keep their version,
+            # so their tiles keep their cached pictures instead of all being painted again.
+            self._rows[position] = replace(
+                row, waiting=text, version=self._bump() if queued else row.version
+            )
+            if queued:
                 self._mark(
                     row.item_id, [PhotoRole.REASON, PhotoRole.ROW, Qt.ItemDataRole.ToolTipRole]
                 )
