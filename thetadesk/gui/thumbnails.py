@@ -63,7 +63,7 @@ class Picture:
     decodes one), so a tile repainted as its row changes does not decode it again.
     """
 
-    __slots__ = ("data", "_width", "_height", "__weakref__")
+    __slots__ = ("data", "_width", "_height")  # hashed by identity: the cache's key
 
     def __init__(self, data: bytes, width: int, height: int) -> None:
         self.data = data
@@ -83,18 +83,18 @@ class Picture:
         return not self.data
 
     def image(self) -> QImage:
-        decoded = _decoded.get(id(self))
-        if decoded is not None and decoded[0] is self:
-            _decoded.move_to_end(id(self))
-            return decoded[1]
+        image = _decoded.get(self)
+        if image is not None:
+            _decoded.move_to_end(self)
+            return image
         image = QImage.fromData(self.data, "JPG")
-        _decoded[id(self)] = (self, image)  # the Picture too: its id is not reused meanwhile
+        _decoded[self] = image
         if len(_decoded) > DECODED_KEPT:
             _decoded.popitem(last=False)
         return image
 
 
-_decoded: OrderedDict[int, tuple[Picture, QImage]] = OrderedDict()
+_decoded: OrderedDict[Picture, QImage] = OrderedDict()  # the last decoded (GUI thread only)
 
 
 def as_image(thumbnail: Picture | QImage | None) -> QImage | None:
