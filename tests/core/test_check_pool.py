@@ -7,6 +7,7 @@ sign-in)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import pickle
 import sqlite3
@@ -258,3 +259,43 @@ def test_a_stop_does_not_wait_for_a_slow_disk_to_be_read(tmp_path, pool):
         [item] = store.items()
         assert item.state is ItemState.QUEUED  # checked again next time
     feeder.join(10)
+
+
+def test_what_a_check_process_logs_goes_back_and_into_the_log(tmp_path, monkeypatch, caplog):
+    """A spawned check process has no log file (a windowed app has no stderr): the
+    traceback of an inspection that failed unexpectedly comes back with the outcome, and
+    the engine logs it, as the file's reason ("details in the log") promises."""
+    from concurrent.futures import Future
+
+    from thetadesk.core import check_pool, inspection
+
+    path = make_theta_jpeg(tmp_path / "R0010001.JPG")
+    _old(path)
+
+    def bug(*args):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug in the parser")
+
+    monkeypatch.setattr(inspection, "_inspect_jpeg", bug)
+    monkeypatch.setattr(check_pool, "_collector", None)
+    root_handlers = list(logging.getLogger().handlers)
+    try:
+        check_pool.collect_worker_logs()  # what a worker process does when it starts
+        [outcome] = check_pool.check_many([CheckRequest(path, settle_seconds=0.0)])
+    finally:
+        logging.getLogger().handlers[:] = root_handlers
+    assert outcome.status == "done" and outcome.inspection.verdict.value == "rejected"
+    assert any("RuntimeError: a bug in the parser" in line for line in outcome.log)
+
+    class InProcess(CheckPool):
+        def submit(self, requests):  # type: ignore[no-untyped-def]
+            future: Future = Future()
+            future.set_result([outcome for _ in requests])
+            return future
+
+    with QueueStore(tmp_path / "q.sqlite3") as store:
+        engine = UploadEngine(store, Image360Client(UNREACHABLE), "u", check_pool=InProcess())
+        engine.enqueue([path])
+        with caplog.at_level(logging.WARNING, logger="thetadesk.core.engine"):
+            _run_until(engine, lambda: _checked(store))
+    assert "RuntimeError: a bug in the parser" in caplog.text
+    assert "R0010001.JPG" in caplog.text

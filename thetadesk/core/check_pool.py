@@ -30,7 +30,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -76,6 +76,10 @@ class CheckOutcome:
     mtime_ns: int = 0
     inspection: Inspection | None = None
     error: str = ""
+    # What the worker process logged (warnings and worse) while checking this file: its
+    # traceback if inspection failed unexpectedly. A spawned process has no log file of
+    # its own (and a windowed app no stderr), so the caller logs these.
+    log: tuple[str, ...] = ()
 
 
 def _read_only(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
@@ -148,9 +152,43 @@ def check_one(request: CheckRequest) -> CheckOutcome:
     )
 
 
+class _Collector(logging.Handler):
+    """In a worker process: the records of the file being checked, for its outcome."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))  # with the traceback, if there is one
+        except Exception:  # noqa: BLE001 - logging must never break a check
+            self.handleError(record)
+
+
+_collector: _Collector | None = None
+
+
 def check_many(requests: Sequence[CheckRequest]) -> list[CheckOutcome]:
-    """`check_one` for each: one round trip to a worker process per batch."""
-    return [check_one(request) for request in requests]
+    """`check_one` for each: one round trip to a worker process per batch. In a worker,
+    what was logged while checking a file goes back with its outcome."""
+    outcomes = []
+    for request in requests:
+        outcome = check_one(request)
+        if _collector is not None and _collector.lines:
+            outcome = replace(outcome, log=tuple(_collector.lines))
+            _collector.lines.clear()
+        outcomes.append(outcome)
+    return outcomes
+
+
+def collect_worker_logs() -> None:
+    """Make this (worker) process keep what it logs for the outcomes (see check_many)."""
+    global _collector
+    if _collector is None:
+        _collector = _Collector()
+        logging.getLogger().addHandler(_collector)
 
 
 def _start_worker(interrupted: Any = None) -> None:
@@ -160,6 +198,7 @@ def _start_worker(interrupted: Any = None) -> None:
     Event that interrupt() sets."""
     global _interrupted
     _interrupted = interrupted
+    collect_worker_logs()
     if hasattr(os, "nice"):
         try:
             os.nice(WORKER_NICENESS)

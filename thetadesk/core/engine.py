@@ -952,6 +952,8 @@ class UploadEngine:
         slow: list[tuple[QueueItem, _Job]] = []
         try:
             for (item, job), outcome in zip(claimed, outcomes, strict=True):
+                for line in outcome.log:  # from the check process, which has no log file
+                    log.warning("checking %s: %s", printable_path(item.path), line)
                 if job.request is not None:
                     self._after_interruption(item, job)
                 elif outcome.status == "done" and outcome.inspection is not None:
