@@ -206,3 +206,17 @@ def test_connections_send_regions_as_bytes_on_sockets_that_cannot_sendfile(photo
     assert reads  # read in one block each, not sent with sendfile
     assert len(sink.received) == body.len
     assert parse(body, bytes(sink.received))["image"][1] == photo.read_bytes()
+
+
+def test_a_read_error_is_the_files_not_the_connections(photo: Path, monkeypatch):
+    """Over TLS the region is read before it is encrypted: a disk error there must not look
+    like a network failure (an OSError would, to the HTTP stack)."""
+    from thetadesk.core.errors import FileUnreadable
+
+    def failing(fd, n, offset):  # type: ignore[no-untyped-def]
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "pread", failing)
+    with photo.open("rb") as file, pytest.raises(FileUnreadable) as raised:
+        FileRegion(file, 0, 1000).read_all()
+    assert not isinstance(raised.value, OSError)

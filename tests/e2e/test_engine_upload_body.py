@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import struct
 from pathlib import Path
 
@@ -62,3 +64,31 @@ def test_a_file_cut_short_while_it_is_sent_is_never_stored_short(server, tmp_pat
     assert item.state is ItemState.FAILED
     held = {p.get("sha256") for p in signed_in(server.url).list_photos()}
     assert original_sha not in held and sha256_of(photo) not in held
+
+
+def test_a_disk_error_while_sending_fails_that_file_only(server, tmp_path: Path, monkeypatch):
+    """A card reader's read error mid-upload is the file's fault: that file fails with the
+    reason, the queue is not paused as if the server had gone, the others go up."""
+    bad = big_jpeg(tmp_path / "R0012222.JPG", 1_000_000, seed=42)
+    good = make_theta_jpeg(tmp_path / "R0012223.JPG", seed=43)
+    os.utime(good, (1e9, 1e9))
+    real_sendfile = socket.socket.sendfile
+
+    def sendfile(sock, file, offset=0, count=None):  # type: ignore[no-untyped-def]
+        if os.path.basename(file.name) == bad.name:
+            raise OSError(errno.EIO, "Input/output error")
+        return real_sendfile(sock, file, offset, count)
+
+    monkeypatch.setattr(socket.socket, "sendfile", sendfile)
+    events = EventLog()
+    with QueueStore(tmp_path / "queue.sqlite3") as store:
+        engine = UploadEngine(
+            store, signed_in(server.url), DEMO_USER, settings=FAST, on_event=events
+        )
+        engine.enqueue([bad, good])
+        result = engine.run()
+        states = {item.path.name: (item.state, item.reason) for item in engine.items()}
+    assert result.status is QueueStatus.IDLE
+    assert states[bad.name] == (ItemState.FAILED, "cannot read the file: Input/output error")
+    assert states[good.name][0] is ItemState.UPLOADED
+    assert QueueStatus.WAITING_FOR_SERVER not in events.statuses()

@@ -46,6 +46,7 @@ from thetadesk.core.errors import (
     BadAnswer,
     Cancelled,
     FileChanged,
+    FileUnreadable,
     PhotoTooLarge,
     ServerUnreachable,
     SignInRequired,
@@ -1068,12 +1069,14 @@ class UploadEngine:
         except ApiError as exc:
             self._upload_failed(item, exc, sent=True)
             return
-        except OSError as exc:
+        except (OSError, FileUnreadable) as exc:
+            # Part of the body may have gone: unclear, so a retry asks the server first.
             self._finish(
                 item,
                 state=ItemState.FAILED,
-                reason=f"cannot read the file: {exc.strerror or exc}",
+                reason=f"cannot read the file: {getattr(exc, 'strerror', None) or exc}",
                 retryable=True,
+                unclear=True,
             )
             return
         self._succeeded(item, photo)

@@ -75,8 +75,15 @@ class Cancelled(Exception):
 
 
 class FileChanged(Exception):
-    """A file being sent became shorter than it was when its body was measured: the
-    request is abandoned (the server never gets the whole body) rather than sent short."""
+    """A file being sent changed since it was checked (or became shorter than its body
+    was measured): the request is abandoned (the server never gets the whole body) rather
+    than sent with other bytes."""
+
+
+class FileUnreadable(Exception):
+    """The file being sent could not be read (a disk or card reader error). Not an
+    OSError on purpose: the HTTP stack would take it for a network failure, pausing the
+    whole queue, when only this file is at fault."""
 
 
 class InsecureServerUrl(ValueError):

@@ -13,6 +13,7 @@ urllib3 would read a file-like body.
 
 from __future__ import annotations
 
+import errno
 import http.client
 import os
 import socket
@@ -25,7 +26,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from thetadesk.core.errors import FileChanged
+from thetadesk.core.errors import FileChanged, FileUnreadable
 from thetadesk.core.multipart import FileRegion
 
 POOL_SIZE = 16  # connections kept per server: more than the most parallel uploads (8)
@@ -73,7 +74,13 @@ class _RegionSending:
         sock = self.sock
         if _HAS_SENDFILE and type(sock) is socket.socket:
             # Honours the socket's timeout for every wait; stops short only at end of file.
-            if sock.sendfile(data.file, data.offset, data.count) != data.count:
+            try:
+                sent = sock.sendfile(data.file, data.offset, data.count)
+            except OSError as exc:
+                if exc.errno == errno.EIO:  # the disk's error, not the connection's
+                    raise FileUnreadable(exc.strerror or str(exc)) from exc
+                raise
+            if sent != data.count:
                 raise FileChanged("the file became shorter while it was being sent")
         else:
             sock.sendall(data.read_all())  # TLS (or TLS in TLS): encrypted from one block

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-from thetadesk.core.errors import Cancelled, FileChanged
+from thetadesk.core.errors import Cancelled, FileChanged, FileUnreadable
 
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -64,7 +64,17 @@ class FileRegion:
         return self.count > 0
 
     def read_all(self) -> bytes:
-        """The region's bytes, read in one go (for a TLS socket, which must encrypt them)."""
+        """The region's bytes, read in one go (for a TLS socket, which must encrypt them).
+        A read error is FileUnreadable: it is the file's fault, not the connection's."""
+        try:
+            data = self._read()
+        except OSError as exc:
+            raise FileUnreadable(exc.strerror or str(exc)) from exc
+        if len(data) != self.count:
+            raise FileChanged("the file became shorter while it was being sent")
+        return data
+
+    def _read(self) -> bytes:
         if _HAS_PREAD:
             # A read may return less than asked (network file systems): read on to the end.
             parts, offset, left = [], self.offset, self.count
@@ -76,8 +86,6 @@ class FileRegion:
         else:
             self.file.seek(self.offset)
             data = self.file.read(self.count)  # a buffered read reads on to the count
-        if len(data) != self.count:
-            raise FileChanged("the file became shorter while it was being sent")
         return data
 
     def __iter__(self) -> Iterator[bytes]:
