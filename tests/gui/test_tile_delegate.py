@@ -206,6 +206,19 @@ def test_one_paint_draws_a_few_new_tiles_and_the_next_frames_the_rest(qtbot, tmp
         assert len(painted) == settled  # every tile now drawn from its cached picture
 
 
+def settled_screen(qtbot, grid: PhotoGrid) -> QImage:
+    """What the window shows once its paints have stopped (the same picture three looks in
+    a row), read from the platform's backing store rather than painted again."""
+    looks: list[QImage] = []
+
+    def still() -> bool:
+        looks.append(grid.screen().grabWindow(grid.winId()).toImage())
+        return len(looks) >= 3 and looks[-1] == looks[-2] == looks[-3]
+
+    qtbot.waitUntil(still, timeout=10_000)
+    return looks[-1]
+
+
 def test_a_scroll_before_the_next_frame_leaves_no_stale_tile(qtbot, tmp_path):
     """Tiles left for the next frame show their previous picture meanwhile. If the view
     scrolls before that frame, the scroll moves those pictures elsewhere: the next frame must
@@ -221,17 +234,14 @@ def test_a_scroll_before_the_next_frame_leaves_no_stale_tile(qtbot, tmp_path):
         grid.setModel(model)
         grid.show()
         qtbot.waitExposed(grid)
-        qtbot.wait(200)
         grid.verticalScrollBar().setValue(200)
-        qtbot.wait(200)
+        settled_screen(qtbot, grid)
         grid.selectAll()  # every tile on screen changes its look at once
         grid.viewport().repaint()  # this frame: a few fresh tiles, the rest deferred
         grid.verticalScrollBar().setValue(grid.verticalScrollBar().value() + 60)
-        qtbot.wait(400)
-        shown = grid.screen().grabWindow(grid.winId()).toImage()  # what the window shows
-        grid.viewport().update()
-        qtbot.wait(600)
-        truth = grid.screen().grabWindow(grid.winId()).toImage()
+        shown = settled_screen(qtbot, grid)
+        grid.viewport().update()  # everything painted again: what it should show
+        truth = settled_screen(qtbot, grid)
         stale = sum(
             shown.pixel(x, y) != truth.pixel(x, y)
             for x in range(0, shown.width(), 3)
