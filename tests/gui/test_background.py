@@ -7,7 +7,7 @@ import threading
 
 from PySide6.QtCore import QObject, QThreadPool
 
-from thetadesk.gui.background import Outcome, run_in_pool
+from thetadesk.gui.background import Outcome, run_in_pool, stop_pool
 
 
 class _Sentinel:
@@ -81,6 +81,27 @@ def test_what_the_job_and_callback_captured_is_freed_on_the_gui_thread(qtbot):
     qtbot.wait(50)
     gc.collect()
     assert _Sentinel.freed_on == [threading.main_thread().name] * 2
+
+
+def test_jobs_a_stopped_pool_dropped_let_go_of_what_they_captured(qtbot):
+    """Closing a window or dialog drops its pool's queued jobs: they never report, and what
+    they and their callbacks captured must not be kept until the application ends."""
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    release = threading.Event()
+    receiver = QObject()  # still alive: a sweep for gone receivers would not free these
+    _Sentinel.freed_on.clear()
+
+    def start() -> None:
+        held = _Sentinel()
+        run_in_pool(lambda: release.wait(10), receiver, lambda outcome: None, pool=pool)
+        run_in_pool(lambda: id(held), receiver, lambda outcome: held, pool=pool)  # queued
+
+    start()
+    release.set()
+    assert stop_pool(pool, 10_000)
+    gc.collect()
+    assert _Sentinel.freed_on == [threading.main_thread().name]
 
 
 def _valid(obj: QObject) -> bool:

@@ -44,7 +44,10 @@ class _Dispatcher(QObject):
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        self._waiting: dict[int, tuple[QObject, Callable[[Outcome[Any]], None], object]] = {}
+        # job number -> (receiver, callback, function, pool)
+        self._waiting: dict[
+            int, tuple[QObject, Callable[[Outcome[Any]], None], object, QThreadPool]
+        ] = {}
         self._numbers = itertools.count(1)
         self._sweep_at = 64
         # Emitted from pool threads; this object lives in the GUI thread, so it is queued.
@@ -55,24 +58,31 @@ class _Dispatcher(QObject):
         receiver: QObject,
         callback: Callable[[Outcome[Any]], None],
         function: Callable[[], Any],
+        pool: QThreadPool,
     ) -> int:
         # Jobs a pool dropped unstarted (pool.clear() on close) never report: forget those
         # whose receiver is gone, so their closures do not pile up. Swept each time the
         # table doubles, so thousands of jobs at once cost linear time, not quadratic.
         if len(self._waiting) >= self._sweep_at:
-            for stale in [n for n, (r, _, _) in self._waiting.items() if not shiboken6.isValid(r)]:
+            for stale in [n for n, entry in self._waiting.items() if not shiboken6.isValid(entry[0])]:
                 del self._waiting[stale]
             self._sweep_at = max(64, 2 * len(self._waiting))
         number = next(self._numbers)
-        self._waiting[number] = (receiver, callback, function)
+        self._waiting[number] = (receiver, callback, function, pool)
         return number
+
+    def forget(self, pool: QThreadPool) -> None:
+        """What is kept for `pool`'s jobs, once none of them runs any more (see stop_pool):
+        those it dropped unstarted never report, and nobody waits for the others now."""
+        for number in [n for n, entry in self._waiting.items() if entry[3] is pool]:
+            del self._waiting[number]
 
     @Slot(int, object)
     def _call(self, number: int, outcome: Any) -> None:
         entry = self._waiting.pop(number, None)
         if entry is None:
             return  # forgotten: its receiver was gone
-        receiver, callback, _function = entry
+        receiver, callback, _function, _pool = entry
         if not shiboken6.isValid(receiver):
             return  # the dialog or window that asked is gone
         callback(outcome)
@@ -123,5 +133,18 @@ def run_in_pool(
     """Run `function` on `pool` (the global one by default); then `callback(outcome)` on the
     GUI thread, unless `receiver` has been deleted by then. Call from the GUI thread."""
     dispatcher = _get_dispatcher()
-    number = dispatcher.register(receiver, callback, function)
-    (pool or QThreadPool.globalInstance()).start(_Job(function, dispatcher, number))
+    pool = pool or QThreadPool.globalInstance()
+    number = dispatcher.register(receiver, callback, function, pool)
+    pool.start(_Job(function, dispatcher, number))
+
+
+def stop_pool(pool: QThreadPool, timeout_ms: int) -> bool:
+    """Drop `pool`'s jobs not started yet and wait for the running ones; True when none is
+    left. Then what run_in_pool kept for its jobs (receivers, callbacks: the dropped ones
+    would never report) is let go, here on the GUI thread; outcomes not delivered yet are
+    not. For a window or dialog that is closing. Call from the GUI thread."""
+    pool.clear()
+    done = pool.waitForDone(timeout_ms)
+    if done and _dispatcher is not None and shiboken6.isValid(_dispatcher):
+        _dispatcher.forget(pool)
+    return done

@@ -55,7 +55,7 @@ from thetadesk.core.api import Image360Client
 from thetadesk.core.errors import ApiError, SignInRequired
 from thetadesk.core.tokens import NoAuth
 from thetadesk.gui import confirm, desktop
-from thetadesk.gui.background import Outcome, run_in_pool
+from thetadesk.gui.background import Outcome, run_in_pool, stop_pool
 from thetadesk.gui.transfer import format_bytes
 
 if TYPE_CHECKING:  # loaded with the first request, not with the window
@@ -516,5 +516,4 @@ class LibraryView(QWidget):
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         self._refresh_timer.stop()
-        self._pool.clear()
-        return self._pool.waitForDone(timeout_ms)
+        return stop_pool(self._pool, timeout_ms)

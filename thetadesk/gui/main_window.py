@@ -53,7 +53,7 @@ from thetadesk.core.paths import AppPaths
 from thetadesk.core.queue_store import AddOutcome, ItemState, QueueItem, QueueStore, QueueStoreError
 from thetadesk.core.scan import find_photos
 from thetadesk.gui import confirm, desktop, login_dialog, settings_dialog
-from thetadesk.gui.background import Outcome, run_in_pool
+from thetadesk.gui.background import Outcome, run_in_pool, stop_pool
 from thetadesk.gui.banner import QueueBanner
 from thetadesk.gui.details_panel import DetailsPanel
 from thetadesk.gui.drop_urls import Drop, read_mime, read_urls
@@ -1298,8 +1298,7 @@ class MainWindow(QMainWindow):
             self.log_viewer.close()
         thread = self.upload_thread
         # Commands first: they write to the queue and report through the worker.
-        self._commands.clear()
-        commands_done = self._commands.waitForDone(COMMAND_STOP_TIMEOUT_MS)
+        commands_done = stop_pool(self._commands, COMMAND_STOP_TIMEOUT_MS)
         self.worker.stop()
         stopped = thread.wait(timeout_ms)
         if not stopped:

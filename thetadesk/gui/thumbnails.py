@@ -46,6 +46,7 @@ from PySide6.QtGui import QImage, QImageReader
 
 from thetadesk.core.jpeg_segments import JpegStructureError, read_header
 from thetadesk.core.thumbnails import quick_embedded_thumbnail, thumbnail_jpeg
+from thetadesk.gui.background import stop_pool
 
 log = logging.getLogger(__name__)
 
@@ -314,5 +315,4 @@ class ThumbnailLoader(QObject):
         self._pending.clear()
         with self._lock:
             self._visible = frozenset()
-        self._pool.clear()
-        return self._pool.waitForDone(timeout_ms)
+        return stop_pool(self._pool, timeout_ms)  # inspections run_in_pool'd here too

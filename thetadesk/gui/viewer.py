@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
 )
 
 from thetadesk.core.verdict_rules import MAX_PIXELS
-from thetadesk.gui.background import Outcome, run_in_pool
+from thetadesk.gui.background import Outcome, run_in_pool, stop_pool
 
 log = logging.getLogger(__name__)
 
@@ -552,8 +552,7 @@ class PanoramaViewer(QDialog):
     def shutdown(self, timeout_ms: int = CLOSE_WAIT_MS) -> bool:
         """Cancel a decode not finished yet and wait for its thread; True when none is left."""
         self._cancel.set()
-        self._pool.clear()
-        return self._pool.waitForDone(timeout_ms)
+        return stop_pool(self._pool, timeout_ms)
 
     def done(self, result: int) -> None:
         # Every way of closing a dialog (Close button, Esc, window close) ends up here.
