@@ -64,7 +64,8 @@ class _Dispatcher(QObject):
         # whose receiver is gone, so their closures do not pile up. Swept each time the
         # table doubles, so thousands of jobs at once cost linear time, not quadratic.
         if len(self._waiting) >= self._sweep_at:
-            for stale in [n for n, entry in self._waiting.items() if not shiboken6.isValid(entry[0])]:
+            gone = [n for n, entry in self._waiting.items() if not shiboken6.isValid(entry[0])]
+            for stale in gone:
                 del self._waiting[stale]
             self._sweep_at = max(64, 2 * len(self._waiting))
         number = next(self._numbers)
