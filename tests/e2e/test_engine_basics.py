@@ -7,6 +7,7 @@ import os
 import struct
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from tests.support.engine_harness import (
 )
 from tests.support.live_server import start_server
 from tests.support.theta_fixtures import make_dualfisheye, make_plain_jpeg, make_theta_jpeg
+from thetadesk.core.check_pool import CheckPool
 from thetadesk.core.engine import EngineSettings, QueueStatus, UploadEngine
 from thetadesk.core.queue_store import ItemState, QueueStore
 from thetadesk.core.runner_lock import QueueBusy
@@ -206,6 +208,59 @@ def test_pause_resume_and_cancel_one_file(server, store, tmp_path) -> None:
         ("Harbour at dawn", "edited", "V")
     ]
 
+
+
+@pytest.mark.parametrize("checked_by", ["the workers", "a check pool"])
+def test_cancelling_a_file_sent_right_after_its_check_reaches_its_upload(
+    server, store, tmp_path, checked_by
+) -> None:
+    """The thread that checked a file let go of its job after recording the file ready; by
+    then an upload worker could have claimed the file, and the job let go of was the
+    upload's. Cancel and pause no longer reached it, and a run stopping for sign-in ended
+    while it was still being sent (seen in CI). The checking thread is held back here until
+    the upload has begun, so that order happens every time."""
+    (path,) = make_batch(tmp_path / "roll", 1)
+    pool = CheckPool(processes=1) if checked_by == "a check pool" else None
+    engine = engine_for(server, store, check_pool=pool)
+    (item, _), = engine.enqueue([path])
+    sending, checked, go = threading.Event(), threading.Event(), threading.Event()
+
+    def held_back(record):
+        def wrapper(*args, **kwargs):
+            result = record(*args, **kwargs)
+            if engine.store.get(item.id).state is not ItemState.QUEUED:
+                assert sending.wait(10), "no worker took the checked file"
+                checked.set()
+            return result
+
+        return wrapper
+
+    if pool is None:
+        engine._check = held_back(engine._check)  # type: ignore[method-assign]
+    else:
+        engine._complete = held_back(engine._complete)  # type: ignore[method-assign]
+    real_upload = engine.client.upload_photo
+
+    def gated_upload(*args, **kwargs):
+        sending.set()
+        assert go.wait(10)
+        return real_upload(*args, **kwargs)
+
+    engine.client.upload_photo = gated_upload  # type: ignore[method-assign]
+    try:
+        runner = Background(engine)
+        assert checked.wait(20)
+        time.sleep(0.2)  # the checking thread is past its clean-up (a deliberate delay)
+        engine.cancel(item.id)
+        go.set()
+        assert runner.join().status is QueueStatus.IDLE
+    finally:
+        go.set()
+        if pool is not None:
+            pool.shutdown()
+    (after,) = engine.items()
+    assert (after.state, after.reason) == (ItemState.CANCELLED, "cancelled")
+    assert sha256_of(path) not in {p["sha256"] for p in signed_in(server.url).list_photos()}
 
 def test_pause_all_stops_sending_and_resume_all_finishes(server, store, tmp_path) -> None:
     files = make_batch(tmp_path / "roll", 12)

@@ -666,9 +666,16 @@ class UploadEngine:
                     retryable=True,
                 )
             finally:
-                with self._cond:
-                    self._jobs.pop(item.id, None)
-                    self._cond.notify_all()
+                self._forget(item.id, job)
+
+    def _forget(self, item_id: int, job: _Job) -> None:
+        """This job is over. Only its own entry goes: once the row was recorded `ready`,
+        an upload worker may have claimed it already, and that job must stay reachable
+        (pause, cancel) and keep run() from returning while it is sent."""
+        with self._cond:
+            if self._jobs.get(item_id) is job:
+                del self._jobs[item_id]
+            self._cond.notify_all()
 
     def _interrupted(self, job: _Job) -> bool:
         # Called for every chunk sent: keep it cheap, no lock (reads of plain attributes).
@@ -921,9 +928,7 @@ class UploadEngine:
         for item, job in claimed:
             current = self.store.get(item.id)
             if current is None or current.state is not ItemState.CHECKING:
-                with self._cond:
-                    self._jobs.pop(item.id, None)
-                    self._cond.notify_all()
+                self._forget(item.id, job)
                 continue
             with self._cond:
                 self._jobs[item.id] = job  # pause and cancel reach it again
@@ -942,9 +947,7 @@ class UploadEngine:
                 retryable=True,
             )
         finally:
-            with self._cond:
-                self._jobs.pop(item.id, None)
-                self._cond.notify_all()
+            self._forget(item.id, job)
 
     def _record_batch(
         self, claimed: list[tuple[QueueItem, _Job]], outcomes: list[CheckOutcome]
@@ -985,12 +988,10 @@ class UploadEngine:
                     slow.append((item, job))
             self._complete(results)
         finally:
-            with self._cond:
-                waiting = {item.id for item, _job in slow}
-                for item, _job in claimed:
-                    if item.id not in waiting:
-                        self._jobs.pop(item.id, None)
-                self._cond.notify_all()
+            waiting = {item.id for item, _job in slow}
+            for item, job in claimed:
+                if item.id not in waiting:
+                    self._forget(item.id, job)
         for item, job in slow:
             self._check_here(item, job)
 
