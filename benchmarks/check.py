@@ -4,8 +4,9 @@ Four ways to read the same facts from the same files, in rounds (one of each per
 a change in the machine's load hits all four alike):
 
 - thetadesk in-process: what `thetadesk check` does after start-up (find_photos, then
-  inspect_files: with 2,048 files or more and more than one CPU, worker processes forked
-  for the batch share its chunks with the calling process, their start-up included),
+  inspect_files: with 64 files or more and more than one idle CPU, helper processes
+  forked for the batch share its chunks with the calling process, their start-up
+  included),
   timed in a fresh interpreter after one warm-up pass;
 - thetadesk CLI: `thetadesk check --json DIR` as a process, output to /dev/null, start-up
   included, twice: from this checkout (the development .venv, whose editable installs add
@@ -138,6 +139,7 @@ def installed_copy(where: Path) -> Path:
     """thetadesk as pip installs its wheel: the package in a new virtual environment's
     site-packages, bytecode compiled; its dependencies are this .venv's (a path entry, so
     the editable installs' start-up hooks there do not run). Returns its Python."""
+    shutil.rmtree(where, ignore_errors=True)  # a kept one from an earlier run (--keep)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
     python = where / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     site = subprocess.run(
@@ -229,15 +231,17 @@ def run_section(work: Path, scale: Scale, rounds: int) -> Section:
             met=bool(cli_x) and median(cli_x) >= 20,
         )  # fmt: skip
     section.add("in-process ÷ exiftool", "×", ratio("inproc", "exiftool"))
-    floor_x = [f / t for f, t in zip(rate["floor"], rate["inproc"], strict=True)]
+    # The floor reads on one CPU: the target is judged core for core, so that helper
+    # processes on the other CPUs cannot hide how much slower the parsing is than reading.
     section.add(
-        "floor ÷ in-process (how far from the floor)", "×", floor_x, target="≤ 3×",
-        met=median(floor_x) <= 3, higher_is_better=False,
-    )  # fmt: skip
-    section.add(
-        "floor ÷ one process (core for core)", "×",
-        [f / t for f, t in zip(rate["floor"], rate["serial"], strict=True)],
+        "floor ÷ in-process (with its helpers on the other CPUs)", "×",
+        [f / t for f, t in zip(rate["floor"], rate["inproc"], strict=True)],
         higher_is_better=False,
+    )  # fmt: skip
+    floor_x = [f / t for f, t in zip(rate["floor"], rate["serial"], strict=True)]
+    section.add(
+        "floor ÷ one process (core for core: how far from the floor)", "×", floor_x,
+        target="≤ 3×", met=median(floor_x) <= 3, higher_is_better=False,
     )  # fmt: skip
     costs = json.loads(
         subprocess.run(

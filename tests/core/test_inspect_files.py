@@ -19,7 +19,7 @@ import pytest
 
 from tests.support.broken_corpus import file_cases, write_case
 from tests.support.theta_fixtures import make_theta_jpeg
-from thetadesk.core import inspection
+from thetadesk.core import forked_batch, inspection
 from thetadesk.core.inspection import Inspection, inspect_file, inspect_files
 from thetadesk.core.scan import find_photos
 
@@ -84,32 +84,62 @@ def test_text_paths_come_back_as_paths(batch: list[Path]) -> None:
     assert [r.path for r in inspect_files(texts, workers=2)] == batch
 
 
-def test_a_dead_worker_leaves_its_files_to_this_process(
+def test_a_dead_helper_leaves_its_files_to_this_process(
     batch: list[Path], monkeypatch, caplog
 ) -> None:
-    monkeypatch.setattr(inspection, "_inspect_chunk", _die)
+    monkeypatch.setattr(inspection, "_inspect_rows", _die)
     assert inspect_files(batch, workers=2) == [inspect_file(path) for path in batch]
-    assert "an inspection worker failed" in caplog.text
+    assert "an inspection helper failed" in caplog.text
 
 
-def test_no_worker_processes_means_checking_here(batch: list[Path], monkeypatch) -> None:
+def test_no_helper_processes_means_checking_here(batch: list[Path], monkeypatch) -> None:
     def cannot_start(*args: object) -> None:
         raise OSError("no processes here")
 
+    monkeypatch.setattr(os, "fork", cannot_start)
+    assert inspect_files(batch, workers=2) == [inspect_file(path) for path in batch]
+    monkeypatch.setattr(inspection, "_fork_is_safe", lambda: False)
     monkeypatch.setattr(inspection, "_start_pool", cannot_start)
     assert inspect_files(batch, workers=2) == [inspect_file(path) for path in batch]
 
 
 def test_small_batches_and_one_cpu_stay_in_this_process(batch: list[Path], monkeypatch) -> None:
     monkeypatch.setattr(inspection, "_start_pool", None)  # would fail if called
+    monkeypatch.setattr(forked_batch, "share", None)
     assert inspect_files(batch[:5]) == [inspect_file(path) for path in batch[:5]]
     assert inspect_files(batch, workers=1) == [inspect_file(path) for path in batch]
 
 
-def _die(index: int, paths: list[str]) -> list[tuple[object, ...]]:
-    # A worker killed (out of memory, say) after taking its first chunk.
-    assert inspection._worker_claims is not None
-    inspection._claim(inspection._worker_claims, index)
+def test_ctrl_c_ends_the_helpers(batch: list[Path], monkeypatch) -> None:
+    """Interrupted, this process stops its helpers and waits for them: none is left
+    running, or as a zombie, after the KeyboardInterrupt."""
+    parent = os.getpid()
+    helpers: list[int] = []
+    real_fork, real_inspect = os.fork, inspection.inspect_file
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            helpers.append(pid)
+        return pid
+
+    def interrupted_here(path):
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        return real_inspect(path)
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(inspection, "inspect_file", interrupted_here)
+    with pytest.raises(KeyboardInterrupt):
+        inspect_files(batch, workers=3)
+    assert len(helpers) == 2
+    for pid in helpers:
+        with pytest.raises(ChildProcessError):  # already waited for
+            os.waitpid(pid, os.WNOHANG)
+
+
+def _die(paths: list[str]) -> list[tuple[object, ...]]:
+    # A helper killed (out of memory, say) after taking its first chunk.
     os._exit(3)
 
 
@@ -117,7 +147,7 @@ def test_check_command_over_a_big_batch_matches_one_file_at_a_time(tmp_path: Pat
     folder = tmp_path / "photos"
     folder.mkdir()
     good = make_theta_jpeg(folder / "R0000000.JPG")
-    for index in range(1, inspection.PARALLEL_MIN_FILES + 40):
+    for index in range(1, 4 * inspection.FORKED_MIN_FILES):
         target = folder / f"R{index:07d}.JPG"
         if index % 50 == 7:
             target.write_bytes(good.read_bytes()[:-100])  # truncated: rejected
@@ -145,7 +175,7 @@ def test_check_command_over_a_big_batch_matches_one_file_at_a_time(tmp_path: Pat
         (0.2, 5000, 4),  # an idle 4-CPU machine: every CPU
         (2.0, 5000, 3),  # two CPUs busy elsewhere: this process and two workers
         (3.9, 5000, 1),  # all busy: no workers to juggle as well
-        (0.0, inspection.PARALLEL_MIN_FILES - 1, 1),  # too small to be worth a worker
+        (0.0, inspection.FORKED_MIN_FILES - 1, 1),  # too small to be worth a worker
     ],
 )
 def test_workers_follow_the_idle_cpus(monkeypatch, load: float, count: int, expected: int) -> None:

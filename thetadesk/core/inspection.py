@@ -128,15 +128,15 @@ def inspect_file(path: str | os.PathLike[str]) -> Inspection:
         return Inspection(file_path, Verdict.REJECTED, (reason,), size)
 
 
-# inspect_files: batches big enough to be worth worker processes, and their chunks.
-# Where workers start by fork (Linux). Below it the pool costs more than it saves: its
-# modules (multiprocessing, its shared memory, concurrent.futures: ~20 ms to import), the
-# forks, and the parent's unpickling of the workers' results, against ~0.1 ms a file (2
-# CPUs, `thetadesk check --json`: 500 files 148 ms alone / 163 ms with a worker; 1,000: 216
-# / 234 ms; 2,000: 344 / 327 ms; 4,000: 612 / 588 ms).
-PARALLEL_MIN_FILES = 2048
-PARALLEL_MIN_FILES_SPAWNED = 4096  # where each starts a new interpreter (Windows, macOS)
-CHUNK_FILES = 16  # a few ms of work: the last one a worker is busy with ends soon
+# inspect_files: batches big enough to be worth helper processes, and their chunks.
+# Forked (Linux, from a single-threaded process): a fork costs ~1 ms, against ~0.08 ms a
+# file (2 CPUs, `thetadesk check --json`: FORKED_MIN_FILES files are ~5 ms of work).
+FORKED_MIN_FILES = 64
+# Elsewhere (Windows, macOS, or a process with threads), each helper is a new interpreter
+# in a multiprocessing pool: its modules (~20 ms to import), the start of each process and
+# the parent's unpickling of their results cost more than they save below this.
+PARALLEL_MIN_FILES_SPAWNED = 4096
+CHUNK_FILES = 16  # a few ms of work: the last one a process is busy with ends soon
 MAX_WORKERS = 8
 
 
@@ -145,22 +145,59 @@ def inspect_files(
 ) -> list[Inspection]:
     """inspect_file for each path, results in the same order.
 
-    A big batch is shared with worker processes (one per extra CPU), in chunks: the
-    workers take chunks from the front, this process takes them from the back, each chunk
-    claimed once in a shared table, so the batch ends when they meet whatever the machine's
-    load. A worker that cannot start or dies leaves its chunks to this process. `workers`
-    (this process included) overrides the CPU count; 1 checks everything here.
+    A big batch is shared with helper processes (one per idle extra CPU), in chunks: the
+    helpers take chunks from the front, this process takes them from the back, each chunk
+    claimed once, so the batch ends when they meet whatever the machine's load. A helper
+    that cannot start or dies leaves its chunks to this process. `workers` (this process
+    included) overrides the CPU count; 1 checks everything here.
     """
     if workers is None:
         workers = _parallel_workers(len(paths))
     if workers < 2 or len(paths) <= CHUNK_FILES:
         return [inspect_file(path) for path in paths]
     chunks = [paths[at : at + CHUNK_FILES] for at in range(0, len(paths), CHUNK_FILES)]
+    if _fork_is_safe():
+        return _inspect_forked(chunks, workers - 1)
+    return _inspect_in_pool(chunks, workers - 1)
+
+
+def _inspect_forked(
+    chunks: list[Sequence[str | os.PathLike[str]]], helpers: int
+) -> list[Inspection]:
+    from thetadesk.core import forked_batch
+
+    def here(chunk: Sequence[str | os.PathLike[str]]) -> list[Inspection]:
+        return [inspect_file(path) for path in chunk]
+
     try:
-        pool, claims, futures = _start_pool(workers - 1, chunks)
+        mine, theirs = forked_batch.share(chunks, here, _inspect_rows, helpers)
+    except OSError:  # no processes here (a sandbox, a limit)
+        log.warning("cannot start inspection helpers; checking in this process", exc_info=True)
+        return [inspection for chunk in chunks for inspection in here(chunk)]
+    results: list[Inspection] = []
+    lost = 0
+    for index, chunk in enumerate(chunks):
+        if index in mine:
+            results += mine[index]  # type: ignore[arg-type]
+        elif index in theirs:
+            rows: list[tuple[object, ...]] = theirs[index]  # type: ignore[assignment]
+            results += [_from_worker(path, row) for path, row in zip(chunk, rows, strict=True)]
+        else:  # a helper died with it
+            lost += 1
+            results += here(chunk)
+    if lost:
+        log.warning("an inspection helper failed; checked its %d files here", lost * CHUNK_FILES)
+    return results
+
+
+def _inspect_in_pool(
+    chunks: list[Sequence[str | os.PathLike[str]]], processes: int
+) -> list[Inspection]:
+    try:
+        pool, claims, futures = _start_pool(processes, chunks)
     except (OSError, RuntimeError, ValueError):  # no processes here (a sandbox, a limit)
         log.warning("cannot start inspection workers; checking in this process", exc_info=True)
-        return [inspect_file(path) for path in paths]
+        return [inspect_file(path) for chunk in chunks for path in chunk]
     results: list[list[Inspection] | None] = [None] * len(chunks)
     try:
         for index in range(len(chunks) - 1, -1, -1):
@@ -178,7 +215,7 @@ def inspect_files(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     # Every chunk is done: the workers only exit. Waiting for them (a few ms) also ends the
-    # pool's thread, so the process is single-threaded again (and may fork) after this.
+    # pool's thread.
     pool.shutdown()
     return [inspection for chunk in results if chunk is not None for inspection in chunk]
 
@@ -186,7 +223,7 @@ def inspect_files(
 def _parallel_workers(count: int) -> int:
     """Processes for a batch of `count` files: one per CPU that is not busy already (the
     load average says how many are), so a loaded machine is not given more to juggle."""
-    threshold = PARALLEL_MIN_FILES if _fork_is_safe() else PARALLEL_MIN_FILES_SPAWNED
+    threshold = FORKED_MIN_FILES if _fork_is_safe() else PARALLEL_MIN_FILES_SPAWNED
     if count < threshold:
         return 1
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -214,7 +251,7 @@ def _start_pool(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = multiprocessing.get_context("fork" if _fork_is_safe() else "spawn")
+    context = multiprocessing.get_context("spawn")  # where fork is not safe (see above)
     claims = context.Array("b", len(chunks))  # 1: a process has taken the chunk
     pool = ProcessPoolExecutor(
         processes, mp_context=context, initializer=_worker_start, initargs=(claims,)
@@ -252,22 +289,30 @@ def _worker_start(claims: SynchronizedArray[int]) -> None:
 
 
 def _inspect_chunk(index: int, paths: list[str | bytes]) -> list[tuple[object, ...]] | None:
-    """In a worker: each file's inspection as its field values, path and gpano aside; None
-    when the parent process has taken the chunk."""
+    """In a pool worker: _inspect_rows(paths); None when the parent process has taken the
+    chunk."""
     if _worker_claims is None or not _claim(_worker_claims, index):
         return None
+    return _inspect_rows(paths)
+
+
+def _inspect_rows(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[object, ...]]:
+    """In a helper process: each file's inspection as plain values (marshallable, and
+    several times quicker to pickle than an Inspection), path aside."""
     rows = []
     for path in paths:
         values = inspect_file(path).__dict__.copy()
-        del values["path"]
-        values["gpano"] = dict(values["gpano"])  # type: ignore[call-overload]
+        values["verdict"] = values["verdict"].value
+        values["gpano"] = dict(values["gpano"])
         rows.append(tuple(values[name] for name in _WORKER_FIELDS))
     return rows
 
 
-def _from_worker(path: str | os.PathLike[str], row: tuple[object, ...]) -> Inspection:
+def _from_worker(path: str | os.PathLike[str], row: Sequence[object]) -> Inspection:
     values = dict(zip(_WORKER_FIELDS, row, strict=True))
     values["path"] = path if isinstance(path, Path) else Path(path)
+    values["verdict"] = Verdict(values["verdict"])
+    values["reasons"] = tuple(values["reasons"])  # type: ignore[arg-type]
     values["gpano"] = MappingProxyType(values["gpano"])  # type: ignore[arg-type]
     return _new_inspection(values)
 
