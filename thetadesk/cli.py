@@ -15,7 +15,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,35 +84,65 @@ def _json_text(data: object) -> str:
 
 
 def _check_json_text(rows: Sequence[dict[str, object]]) -> str:
-    """_json_text(rows) for `check --json`, the same text, with the JSON written by the C
-    encoder (json's indenting writer is pure Python: ~40 µs per photo, as much as
-    inspecting it). A row is one flat object whose list and object values hold scalars."""
+    """_json_text(rows) for `check --json`: the same text, written here (json's indenting
+    writer is pure Python, ~40 µs per photo, as much as inspecting it). A row is one object
+    whose values are scalars, or lists and objects of scalars; anything else goes to json."""
     encoding = codecs.lookup(getattr(sys.stdout, "encoding", None) or "utf-8").name
-    ascii_only = encoding != "utf-8"
-    row_encoder = json.JSONEncoder(ensure_ascii=ascii_only, separators=(",\n    ", ": "))
-    nested_encoder = json.JSONEncoder(ensure_ascii=ascii_only, separators=(",\n      ", ": "))
+    from json.encoder import encode_basestring, encode_basestring_ascii  # C, where built
+
+    quote = encode_basestring if encoding == "utf-8" else encode_basestring_ascii
     items = []
-    # A marker no value can hold by chance (or by design: EXIF texts are the file's own).
-    token = os.urandom(8).hex()
     for row in rows:
-        nested = {}
-        flat = dict(row)
+        fields = []
         for key, value in row.items():
-            if isinstance(value, (list, dict)) and value:
-                inner = value.values() if isinstance(value, dict) else value
-                if any(isinstance(item, (list, dict)) for item in inner):
-                    return _json_text(list(rows))  # deeper than this writer goes
-                marker = f"\x00{token}{key}\x00"
-                flat[key] = marker
-                text = nested_encoder.encode(value)
-                nested[row_encoder.encode(marker)] = (
-                    f"{text[0]}\n      {text[1:-1]}\n    {text[-1]}"
-                )
-        text = row_encoder.encode(flat)
-        for marker, rendered in nested.items():
-            text = text.replace(marker, rendered, 1)
-        items.append(f"{{\n    {text[1:-1]}\n  }}")
+            text = _json_scalar(value, quote)
+            if text is None:
+                text = _json_nested(value, quote)
+                if text is None or type(key) is not str:
+                    return _json_text(list(rows))
+            fields.append(f"{quote(key)}: {text}")
+        items.append("{\n    " + ",\n    ".join(fields) + "\n  }" if fields else "{}")
     return "[\n  " + ",\n  ".join(items) + "\n]" if items else "[]"
+
+
+def _json_scalar(value: object, quote: Callable[[str], str]) -> str | None:
+    """A value as json.dumps writes it, for the kinds a check row holds; else None."""
+    kind = type(value)
+    if kind is str:
+        return quote(value)  # type: ignore[arg-type]
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)  # type: ignore[arg-type]
+    if value is None:
+        return "null"
+    if kind is float and value - value == 0:  # finite (json writes NaN and ∞ its own way)
+        return float.__repr__(value)  # type: ignore[arg-type]
+    return None
+
+
+def _json_nested(value: object, quote: Callable[[str], str]) -> str | None:
+    """A list or an object of scalars, indented as inside a row; else None."""
+    parts = []
+    if type(value) is list:
+        for item in value:
+            text = _json_scalar(item, quote)
+            if text is None:
+                return None
+            parts.append(text)
+        brackets = "[]"
+    elif type(value) is dict:
+        for key, item in value.items():
+            text = _json_scalar(item, quote)
+            if text is None or type(key) is not str:
+                return None
+            parts.append(f"{quote(key)}: {text}")
+        brackets = "{}"
+    else:
+        return None
+    if not parts:
+        return brackets
+    return brackets[0] + "\n      " + ",\n      ".join(parts) + "\n    " + brackets[1]
 
 
 def _describe(inspection: Inspection) -> str:

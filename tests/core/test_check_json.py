@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
+from enum import IntEnum, StrEnum
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,20 @@ def test_odd_values_are_written_as_json_dumps_writes_them() -> None:
     assert cli._check_json_text(rows) == cli._json_text(rows)
     deeper = [{"list": [[1]]}]
     assert cli._check_json_text(deeper) == cli._json_text(deeper)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        float("nan"), float("inf"), -0.0, 1e300, 2**70, -3, True, (1, "a"), ["x", 2.5, None],
+        {1: "number key"}, {"k": [1]}, {"k": {"k": 1}}, IntEnum("N", "A").A,
+        StrEnum("S", "B").B, {}, [],
+    ],
+    ids=repr,
+)  # fmt: skip
+def test_every_kind_of_value_is_written_as_json_dumps_writes_it(value: object) -> None:
+    rows = [{"before": "x", "value": value, "list": [value], "object": {"k": value}}, {}]
+    assert cli._check_json_text(rows) == cli._json_text(rows)
 
 
 def test_a_path_is_written_as_before(tmp_path: Path) -> None:
