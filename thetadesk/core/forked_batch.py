@@ -19,9 +19,8 @@ import os
 import signal
 import struct
 from collections.abc import Callable, Sequence
-from typing import TypeVar
 
-Chunk = TypeVar("Chunk")
+Chunk = Sequence[object]  # one chunk of the batch, as the caller made it
 _COUNTERS = struct.Struct("=qq")  # the next chunk from the front, the next from the back
 
 

@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, BinaryIO
 
 from thetadesk.core import verdict_rules
 from thetadesk.core.exif import ExifInfo, parse_exif
@@ -32,9 +31,11 @@ from thetadesk.core.theta_models import camera_code, clean_model, is_theta_model
 from thetadesk.core.verdict_rules import Verdict
 from thetadesk.core.xmp import read_xmp
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2 ms a start)
 if TYPE_CHECKING:  # the pool's modules load only when a big batch needs them
     from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.sharedctypes import SynchronizedArray
+    from typing import BinaryIO
 
 __all__ = ["Inspection", "Verdict", "inspect_file", "inspect_files"]
 

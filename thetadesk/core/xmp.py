@@ -20,10 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from thetadesk.core.jpeg_segments import XmpChunk
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2 ms a start)
 if TYPE_CHECKING:  # the XML parser loads when a packet needs it (a few ms at start-up)
     import xml.etree.ElementTree as ET
 
