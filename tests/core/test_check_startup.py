@@ -23,9 +23,11 @@ print(json.dumps({"status": status, "modules": sorted(sys.modules)}), file=sys.s
 """
 
 # The queue store (sqlite3), the file log's handlers (socket, pickle), the user folders'
-# lookup, the uploader, the HTTP client and Qt; typing (for annotations only), datetime
-# and shutil (argparse's way to the terminal's width): 1-2 ms each.
+# lookup, the uploader, the HTTP client and Qt; dataclasses (with inspect: ~5 ms, and
+# each class made costs more), typing (for annotations only), datetime and shutil
+# (argparse's way to the terminal's width): 1-2 ms each.
 NOT_FOR_CHECK = (
+    "dataclasses",
     "typing",
     "datetime",
     "shutil",

@@ -7,7 +7,7 @@ pointer costs that fact only, not the whole inspection.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from collections import namedtuple
 
 from thetadesk.core.tiff import MAX_VALUES_DECODED, Entry, Ifd, TiffData, TiffError
 
@@ -28,26 +28,39 @@ _RATIONAL = (5, 10)  # RATIONAL, SRATIONAL
 _VISIBLE_ASCII = bytes(range(0x21, 0x7F))
 
 
-@dataclass(frozen=True)
-class RicohMakerNote:
+class RicohMakerNote(namedtuple("RicohMakerNote", "serial theta_image_type zenith_corrected")):
+    """What inspection reads of a Ricoh MakerNote (a named tuple: see jpeg_segments)."""
+
+    __slots__ = ()
     serial: str | None
     theta_image_type: int | None  # 1 equirectangular, 2-3 dual-fisheye, 4-6 fisheye
     zenith_corrected: bool | None
 
 
-@dataclass(frozen=True)
-class ExifInfo:
-    make: str = ""
-    model: str = ""
-    software: str = ""
-    orientation: int | None = None
-    datetime_original: str | None = None
-    pixel_width: int | None = None
-    pixel_height: int | None = None
-    has_gps: bool = False
-    thumbnail: bytes | None = None
-    ricoh: RicohMakerNote | None = None
-    problems: tuple[str, ...] = ()
+_EXIF_FIELDS = (
+    "make model software orientation datetime_original pixel_width pixel_height has_gps "
+    "thumbnail ricoh problems"
+)
+
+
+class ExifInfo(
+    namedtuple("ExifInfo", _EXIF_FIELDS, defaults=("", "", "", None, None, None, None, False,
+                                                    None, None, ()))
+):  # fmt: skip
+    """The EXIF facts inspection needs (a named tuple: see jpeg_segments)."""
+
+    __slots__ = ()
+    make: str
+    model: str
+    software: str
+    orientation: int | None
+    datetime_original: str | None
+    pixel_width: int | None
+    pixel_height: int | None
+    has_gps: bool
+    thumbnail: bytes | None
+    ricoh: RicohMakerNote | None
+    problems: tuple[str, ...]
 
 
 def parse_exif(data: bytes) -> ExifInfo:
@@ -69,9 +82,7 @@ def parse_exif(data: bytes) -> ExifInfo:
         maker_note = exif_ifd.find(MAKER_NOTE)
         if maker_note is not None:
             ricoh = _parse_ricoh(tiff, maker_note, problems)
-    # Every field, set without the frozen dataclass's __init__ (a few µs per photo).
-    info = object.__new__(ExifInfo)
-    info.__dict__.update(
+    return ExifInfo(
         make=ifd0.text(MAKE),
         model=ifd0.text(MODEL),
         software=ifd0.text(SOFTWARE),
@@ -84,7 +95,6 @@ def parse_exif(data: bytes) -> ExifInfo:
         ricoh=ricoh,
         problems=tuple(problems),
     )
-    return info
 
 
 def _sub_ifd(tiff: TiffData, parent: Ifd, tag: int, name: str, problems: list[str]) -> Ifd | None:

@@ -11,8 +11,8 @@ import logging
 import os
 import stat
 import sys
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -42,31 +42,50 @@ __all__ = ["Inspection", "Verdict", "inspect_file", "inspect_files"]
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Inspection:
+_FIELDS = (
+    "path verdict reasons size_bytes make model camera_code is_theta firmware width height "
+    "progressive projection gpano theta_image_type date_taken datetime_original has_gps "
+    "orientation exif_width exif_height has_embedded_thumbnail"
+)
+_DEFAULTS = ("", "", "", False, "", None, None, False, None, MappingProxyType({}), None, None,
+             None, False, None, None, None, False)  # fmt: skip
+
+
+class Inspection(namedtuple("Inspection", _FIELDS, defaults=_DEFAULTS)):
+    """What inspect_file found: the verdict, its reasons (the first one is the headline
+    shown on a tile) and the facts behind them.
+
+    An immutable named tuple (a frozen dataclass costs ~5 ms more at every start of the
+    command line: see jpeg_segments).
+    """
+
+    __slots__ = ()
     path: Path
     verdict: Verdict
-    reasons: tuple[str, ...]  # the first one is the headline shown on a tile
+    reasons: tuple[str, ...]
     size_bytes: int
-    make: str = ""
-    model: str = ""
-    camera_code: str = ""
-    is_theta: bool = False
-    firmware: str = ""
-    width: int | None = None
-    height: int | None = None
-    progressive: bool = False
-    projection: str | None = None
-    # Left out of the hash (a mapping is not hashable); equality still compares it.
-    gpano: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
-    theta_image_type: int | None = None
-    date_taken: str | None = None
-    datetime_original: str | None = None
-    has_gps: bool = False
-    orientation: int | None = None
-    exif_width: int | None = None
-    exif_height: int | None = None
-    has_embedded_thumbnail: bool = False
+    make: str
+    model: str
+    camera_code: str
+    is_theta: bool
+    firmware: str
+    width: int | None
+    height: int | None
+    progressive: bool
+    projection: str | None
+    gpano: Mapping[str, str]
+    theta_image_type: int | None
+    date_taken: str | None
+    datetime_original: str | None
+    has_gps: bool
+    orientation: int | None
+    exif_width: int | None
+    exif_height: int | None
+    has_embedded_thumbnail: bool
+
+    def __hash__(self) -> int:
+        # Without gpano (a mapping is not hashable); equality still compares it.
+        return hash((*self[:_GPANO], *self[_GPANO + 1 :]))
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -96,15 +115,7 @@ class Inspection:
         }
 
 
-_WORKER_FIELDS = tuple(name for name in Inspection.__dataclass_fields__ if name != "path")
-
-
-def _new_inspection(values: dict[str, object]) -> Inspection:
-    """An Inspection from all its fields, without the frozen dataclass's __init__ (one
-    object.__setattr__ per field: a few µs, noticeable over thousands of photos)."""
-    inspection = object.__new__(Inspection)
-    inspection.__dict__.update(values)
-    return inspection
+_VERDICT, _GPANO = Inspection._fields.index("verdict"), Inspection._fields.index("gpano")
 
 
 class _Rejected(Exception):
@@ -302,20 +313,20 @@ def _inspect_rows(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[object,
     several times quicker to pickle than an Inspection), path aside."""
     rows = []
     for path in paths:
-        values = inspect_file(path).__dict__.copy()
-        values["verdict"] = values["verdict"].value
-        values["gpano"] = dict(values["gpano"])
-        rows.append(tuple(values[name] for name in _WORKER_FIELDS))
+        values = list(inspect_file(path))
+        values[_VERDICT] = values[_VERDICT].value
+        values[_GPANO] = dict(values[_GPANO])
+        rows.append(tuple(values[1:]))
     return rows
 
 
 def _from_worker(path: str | os.PathLike[str], row: Sequence[object]) -> Inspection:
-    values = dict(zip(_WORKER_FIELDS, row, strict=True))
-    values["path"] = path if isinstance(path, Path) else Path(path)
-    values["verdict"] = Verdict(values["verdict"])
-    values["reasons"] = tuple(values["reasons"])  # type: ignore[arg-type]
-    values["gpano"] = MappingProxyType(values["gpano"])  # type: ignore[arg-type]
-    return _new_inspection(values)
+    values = [path if isinstance(path, Path) else Path(path), *row]
+    if len(values) != len(Inspection._fields):
+        raise ValueError("an inspection row of another length")
+    values[_VERDICT] = Verdict(values[_VERDICT])
+    values[_GPANO] = MappingProxyType(values[_GPANO])  # type: ignore[arg-type]
+    return Inspection._make(values)
 
 
 def _chunk_result(
@@ -380,9 +391,7 @@ def _inspect_jpeg(path: Path, size: int) -> Inspection:
     xmp = read_xmp(header.xmp, header.extended_xmp)
     ricoh = exif.ricoh
     model = clean_model(exif.model)
-    # Every field, set without the frozen dataclass's __init__ (a few µs per photo).
-    facts = object.__new__(verdict_rules.Facts)
-    facts.__dict__.update(
+    facts = verdict_rules.Facts(
         width=frame.width,
         height=frame.height,
         model=model,
@@ -398,31 +407,29 @@ def _inspect_jpeg(path: Path, size: int) -> Inspection:
     reasons = (*judgement.reasons, *notes)
     if not all(reason.isprintable() for reason in reasons):
         reasons = tuple(_printable(reason) for reason in reasons)
-    return _new_inspection(
-        {
-            "path": path,
-            "verdict": judgement.verdict,
-            "reasons": reasons,
-            "size_bytes": size,
-            "make": clean_model(exif.make),
-            "model": model,
-            "camera_code": camera_code(model, ricoh.serial if ricoh else None),
-            "is_theta": facts.is_theta,
-            "firmware": clean_model(exif.software),
-            "width": frame.width,
-            "height": frame.height,
-            "progressive": frame.progressive,
-            "projection": xmp.gpano.get("ProjectionType"),
-            "gpano": MappingProxyType(dict(xmp.gpano)),
-            "theta_image_type": facts.theta_image_type,
-            "date_taken": verdict_rules.date_from_exif(exif.datetime_original),
-            "datetime_original": exif.datetime_original,
-            "has_gps": exif.has_gps,
-            "orientation": exif.orientation,
-            "exif_width": exif.pixel_width,
-            "exif_height": exif.pixel_height,
-            "has_embedded_thumbnail": exif.thumbnail is not None,
-        }
+    return Inspection(
+        path=path,
+        verdict=judgement.verdict,
+        reasons=reasons,
+        size_bytes=size,
+        make=clean_model(exif.make),
+        model=model,
+        camera_code=camera_code(model, ricoh.serial if ricoh else None),
+        is_theta=facts.is_theta,
+        firmware=clean_model(exif.software),
+        width=frame.width,
+        height=frame.height,
+        progressive=frame.progressive,
+        projection=xmp.gpano.get("ProjectionType"),
+        gpano=MappingProxyType(dict(xmp.gpano)),
+        theta_image_type=facts.theta_image_type,
+        date_taken=verdict_rules.date_from_exif(exif.datetime_original),
+        datetime_original=exif.datetime_original,
+        has_gps=exif.has_gps,
+        orientation=exif.orientation,
+        exif_width=exif.pixel_width,
+        exif_height=exif.pixel_height,
+        has_embedded_thumbnail=exif.thumbnail is not None,
     )
 
 

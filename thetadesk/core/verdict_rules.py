@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 
 # The largest THETA still (X, 11008×5504) with headroom; far bigger headers are refused.
@@ -25,8 +25,13 @@ class Verdict(StrEnum):
         return self in (Verdict.OK, Verdict.WARNING)
 
 
-@dataclass(frozen=True)
-class Facts:
+_FACTS = "width height model is_theta theta_image_type gpano exif_width exif_height orientation"
+
+
+class Facts(namedtuple("Facts", _FACTS)):
+    """What the verdict rules look at (a named tuple: see jpeg_segments)."""
+
+    __slots__ = ()
     width: int
     height: int
     model: str
@@ -38,8 +43,8 @@ class Facts:
     orientation: int | None
 
 
-@dataclass(frozen=True)
-class Judgement:
+class Judgement(namedtuple("Judgement", "verdict reasons")):
+    __slots__ = ()
     verdict: Verdict
     reasons: tuple[str, ...]
 

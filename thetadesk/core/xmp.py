@@ -18,8 +18,8 @@ Both give the same result for every packet (tests/core/test_xmp_fast_path.py).
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from thetadesk.core.jpeg_segments import XmpChunk
 
@@ -42,10 +42,13 @@ class XmpError(ValueError):
     """The packet cannot be read; str(error) says why."""
 
 
-@dataclass(frozen=True)
-class XmpInfo:
+class XmpInfo(namedtuple("XmpInfo", "gpano problems", defaults=((),))):
+    """GPano properties by name, and what could not be read (a named tuple: see
+    jpeg_segments)."""
+
+    __slots__ = ()
     gpano: dict[str, str]
-    problems: tuple[str, ...] = ()
+    problems: tuple[str, ...]
 
 
 def read_xmp(main: bytes | None, extended: Sequence[XmpChunk] = ()) -> XmpInfo:
