@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
@@ -172,11 +173,22 @@ def test_a_tile_is_painted_again_when_its_row_changes_and_only_then(qtbot, tmp_p
         assert len(painted) == 3
 
 
-def test_one_paint_draws_a_few_new_tiles_and_the_next_frames_the_rest(qtbot, tmp_path):
+@pytest.mark.parametrize("budget", ["a count", "a time"])
+def test_one_paint_draws_a_few_new_tiles_and_the_next_frames_the_rest(
+    qtbot, tmp_path, monkeypatch, budget
+):
     """A big drop changes every tile on screen at once: one paint must not draw them all
-    (the window would freeze for that paint), and none may be left undrawn."""
+    (the window would freeze for that paint), and none may be left undrawn. A frame stops
+    at a count of tiles, or sooner when they took long (never before the first one)."""
+    from thetadesk.gui import tile_delegate
     from thetadesk.gui.tile_delegate import TILES_PAINTED_PER_FRAME
 
+    if budget == "a count":  # time never runs out
+        monkeypatch.setattr(tile_delegate, "FRESH_TILES_BUDGET_S", 3600.0)
+        per_frame = TILES_PAINTED_PER_FRAME
+    else:  # time runs out after the first tile
+        monkeypatch.setattr(tile_delegate, "FRESH_TILES_BUDGET_S", 0.0)
+        per_frame = 1
     count = 3 * TILES_PAINTED_PER_FRAME
     grid = PhotoGrid()
     qtbot.addWidget(grid)
@@ -197,7 +209,7 @@ def test_one_paint_draws_a_few_new_tiles_and_the_next_frames_the_rest(qtbot, tmp
             model.apply_items([store.update(added.id, state=ItemState.READY, verdict="ok")])
         grid.setModel(model)
         first = colours_in(grid.grab().toImage())
-        assert len(painted) == TILES_PAINTED_PER_FRAME
+        assert len(painted) == per_frame
         assert STATE_BADGES[UploadState.QUEUED][1].name() in first
         grid.show()
         qtbot.waitUntil(lambda: len(set(painted)) == count, timeout=10_000)

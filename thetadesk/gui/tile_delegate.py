@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
@@ -152,6 +154,10 @@ TEXT_LINES = 3 + HEADLINE_LINES  # name, verdict + camera, headline, upload stat
 # changes every tile on screen at once, and painting ~40 of them in one go (~1.5 ms each)
 # froze the window for up to ~80 ms; eight keep a frame well under 20 ms.
 TILES_PAINTED_PER_FRAME = 8
+# And after the first, no more once a frame has spent this long on them: while other
+# threads run Python code (a drop being checked), every Qt call a tile makes may wait for
+# the GIL, and eight tiles then took 40-80 ms.
+FRESH_TILES_BUDGET_S = 0.010
 
 
 class TileDelegate(QStyledItemDelegate):
@@ -165,11 +171,13 @@ class TileDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._fresh_left: int | None = None  # None: no limit (not inside a framed paint)
+        self._frame_deadline = 0.0
         self._deferred = QRect()
         self._last_key: dict[tuple[int, int], str] = {}  # (model, row stamp) -> last key
 
     def begin_frame(self) -> None:
         self._fresh_left = TILES_PAINTED_PER_FRAME
+        self._frame_deadline = time.perf_counter() + FRESH_TILES_BUDGET_S
         self._deferred = QRect()
 
     def end_frame(self) -> QRect:
@@ -219,7 +227,10 @@ class TileDelegate(QStyledItemDelegate):
         pixmap = QPixmapCache.find(key)
         if pixmap is None or pixmap.isNull():
             if self._fresh_left is not None:
-                if self._fresh_left <= 0:
+                if self._fresh_left <= 0 or (
+                    self._fresh_left < TILES_PAINTED_PER_FRAME
+                    and time.perf_counter() > self._frame_deadline
+                ):
                     self._paint_previous(painter, option, index, row, size * ratio)
                     self._deferred = self._deferred.united(option.rect)
                     return
