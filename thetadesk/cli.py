@@ -95,10 +95,12 @@ def _check_json_text(rows: Sequence[dict[str, object]]) -> str:
     for row in rows:
         fields = []
         for key, value in row.items():
+            if type(key) is not str:
+                return _json_text(list(rows))
             text = _json_scalar(value, quote)
             if text is None:
                 text = _json_nested(value, quote)
-                if text is None or type(key) is not str:
+                if text is None:
                     return _json_text(list(rows))
             fields.append(f"{quote(key)}: {text}")
         items.append("{\n    " + ",\n    ".join(fields) + "\n  }" if fields else "{}")

@@ -76,3 +76,9 @@ def test_every_kind_of_value_is_written_as_json_dumps_writes_it(value: object) -
 def test_a_path_is_written_as_before(tmp_path: Path) -> None:
     row = inspect_file(tmp_path / "missing.jpg").to_json()
     assert cli._check_json_text([row]) == cli._json_text([row])
+
+
+def test_keys_that_are_not_text_are_written_as_json_dumps_writes_them() -> None:
+    for key in (1, None, True, 2.5):
+        rows = [{"a": "x", key: "value"}]
+        assert cli._check_json_text(rows) == cli._json_text(rows)

@@ -11,8 +11,10 @@ import json
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import MappingProxyType
 
@@ -65,6 +67,10 @@ def test_an_inspection_is_immutable_comparable_and_hashable(batch: list[Path]) -
     assert other_gpano != result and hash(other_gpano) == hash(result)
     with pytest.raises(AttributeError):
         result.verdict = None  # type: ignore[misc]
+    # Sent between processes as the window's check pool sends it (check_pool teaches pickle
+    # the read-only gpano mapping).
+    import thetadesk.core.check_pool  # noqa: F401
+
     assert pickle.loads(pickle.dumps(result)) == result
 
 
@@ -142,6 +148,86 @@ def test_ctrl_c_ends_the_helpers(batch: list[Path], monkeypatch) -> None:
     for pid in helpers:
         with pytest.raises(ChildProcessError):  # already waited for
             os.waitpid(pid, os.WNOHANG)
+
+
+def test_ctrl_c_while_waiting_for_the_helpers_stops_them(batch: list[Path], monkeypatch) -> None:
+    """Ctrl-C after this process has done its share, while it waits for a helper's results:
+    the KeyboardInterrupt goes on (a review saw it turn into "no helpers" and the whole
+    batch checked again), and the helper is stopped and waited for."""
+    parent = os.getpid()
+    helpers: list[int] = []
+    real_fork, real_rows, real_inspect = os.fork, inspection._inspect_rows, inspection.inspect_file
+    here: list[Path] = []
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            helpers.append(pid)
+        return pid
+
+    def rows_then_ctrl_c(paths):
+        time.sleep(0.3)  # a slow chunk: meanwhile this process has done the others (a
+        os.kill(parent, signal.SIGINT)  # deliberate delay); then the user presses Ctrl-C
+        time.sleep(5)  # while the helper is still busy (it is killed long before this ends)
+        return real_rows(paths)
+
+    def counted(path):
+        if os.getpid() == parent:
+            here.append(path)
+        return real_inspect(path)
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(inspection, "_inspect_rows", rows_then_ctrl_c)
+    monkeypatch.setattr(inspection, "inspect_file", counted)
+    with pytest.raises(KeyboardInterrupt):
+        inspect_files(batch, workers=2)
+    assert len(helpers) == 1
+    with pytest.raises(ChildProcessError):  # already waited for
+        os.waitpid(helpers[0], os.WNOHANG)
+    assert len(here) < len(batch)  # nothing checked again
+
+
+HELPER_OUTLIVES_PARENT = r"""
+import os, sys, time
+from pathlib import Path
+from thetadesk.core import inspection
+
+paths, log = [Path(p) for p in sys.argv[2:]], Path(sys.argv[1])
+parent, real_rows, real_inspect = os.getpid(), inspection._inspect_rows, inspection.inspect_file
+
+def slow_rows(chunk):  # a slow disk; says who its parent was when it took the chunk
+    with open(log, "a") as out:
+        out.write(f"{os.getppid()}\n")
+    time.sleep(0.05)
+    return real_rows(chunk)
+
+def killed(path):  # this process is killed (a service manager, `timeout`) while it checks
+    if os.getpid() == parent:
+        time.sleep(0.12)
+        os.kill(parent, 9)
+    return real_inspect(path)
+
+inspection._inspect_rows, inspection.inspect_file = slow_rows, killed
+print(parent, flush=True)
+inspection.inspect_files(paths, workers=2)
+"""
+
+
+def test_helpers_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
+    good = make_theta_jpeg(tmp_path / "good.jpg")
+    paths = [good] * (40 * inspection.CHUNK_FILES)
+    log = tmp_path / "helper.log"
+    # capture_output: run() returns once every holder of the output pipe, the helper
+    # included, has exited.
+    completed = subprocess.run(
+        [sys.executable, "-c", HELPER_OUTLIVES_PARENT, str(log), *map(str, paths)],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == -9, completed.stderr
+    parent = int(completed.stdout.split()[0])
+    taken = log.read_text().split()
+    assert taken and set(taken) == {str(parent)}  # nothing taken once the parent was gone
+    assert len(taken) < 20  # far from the 39 chunks it would have done alone
 
 
 def _die(paths: list[str]) -> list[tuple[object, ...]]:

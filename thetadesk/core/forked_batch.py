@@ -63,6 +63,10 @@ class _Claims:
         os.close(self._fd)
 
 
+class HelpersUnavailable(Exception):
+    """Not one helper could be started (a sandbox, a process limit): do it all here."""
+
+
 def share(
     chunks: Sequence[Chunk],
     here: Callable[[Chunk], object],
@@ -73,30 +77,40 @@ def share(
     `there` (whose results must be marshallable). Returns (this process's results, the
     helpers' results) by chunk index; a chunk in neither was taken by a helper that died.
 
-    Raises OSError when no helper can be started (the caller then does it all itself).
+    Raises HelpersUnavailable when no helper can be started. Interrupted (Ctrl-C), it
+    stops its helpers and waits for them before the KeyboardInterrupt goes on.
     """
-    claims = _Claims(len(chunks))
-    started: list[tuple[int, int]] = []  # (pid, read end of its pipe)
+    try:
+        claims = _Claims(len(chunks))
+    except OSError as error:
+        raise HelpersUnavailable(str(error)) from error
+    started: dict[int, int] = {}  # pid -> read end of its pipe, until it is collected
     try:
         for _ in range(helpers):
             try:
-                started.append(_start_helper(chunks, there, claims))
-            except OSError:
+                _start_helper(chunks, there, claims, started)
+            except OSError as error:
                 if not started:
-                    raise
+                    raise HelpersUnavailable(str(error)) from error
                 break  # fewer helpers than asked: the ones started share the batch
         mine: dict[int, object] = {}
         while (index := claims.back()) is not None:
             mine[index] = here(chunks[index])
         theirs: dict[int, object] = {}
-        for pid, reader in started:
-            theirs.update(_collect(pid, reader))
-        started.clear()
+        for pid, reader in list(started.items()):
+            data = _read_all(reader)
+            _, status = os.waitpid(pid, 0)
+            del started[pid]  # reaped: never signalled again (its pid may be reused)
+            os.close(reader)
+            theirs.update(_results(data, status))
         return mine, theirs
     except BaseException:
         # Interrupted (Ctrl-C) or broken: the helpers stop at once, read-only work lost.
-        claims.take_all()
-        for pid, reader in started:
+        try:
+            claims.take_all()
+        except OSError:
+            pass  # they are killed below anyway
+        for pid, reader in started.items():
             _end(pid, reader)
         raise
     finally:
@@ -104,57 +118,87 @@ def share(
 
 
 def _start_helper(
-    chunks: Sequence[Chunk], there: Callable[[Chunk], object], claims: _Claims
-) -> tuple[int, int]:
+    chunks: Sequence[Chunk],
+    there: Callable[[Chunk], object],
+    claims: _Claims,
+    started: dict[int, int],
+) -> None:
+    """Fork one helper and record it in `started`."""
+    parent = os.getpid()
     reader, writer = os.pipe()
+    # A Ctrl-C is held back from here until the helper is recorded (or ignores it): a
+    # helper must never leave through the caller's code, nor the caller lose its pid.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        pid = os.fork()
-    except OSError:
-        os.close(reader)
-        os.close(writer)
-        raise
-    if pid == 0:  # the helper: never returns
-        status = 70
         try:
-            # Ctrl-C reaches the whole process group: this process is the parent's to end.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            pid = os.fork()
+        except OSError:
             os.close(reader)
-            done = {}
-            while (index := claims.front()) is not None:
-                done[index] = there(chunks[index])
-            view = memoryview(marshal.dumps(done))
-            while view:
-                view = view[os.write(writer, view) :]
-            status = 0
-        finally:
-            # No clean-up of the parent's objects (buffered output, atexit handlers).
-            os._exit(status)
-    os.close(writer)
-    return pid, reader
-
-
-def _collect(pid: int, reader: int) -> dict[int, object]:
-    """A helper's results, once it has sent them all; nothing from one that failed."""
-    parts = []
-    try:
-        while part := os.read(reader, 1 << 20):
-            parts.append(part)
+            raise
+        if pid == 0:
+            _helper(chunks, there, claims, writer, parent, mask)  # never returns
+        started[pid] = reader
     finally:
-        os.close(reader)
-        _, status = os.waitpid(pid, 0)
+        os.close(writer)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _helper(
+    chunks: Sequence[Chunk],
+    there: Callable[[Chunk], object],
+    claims: _Claims,
+    writer: int,
+    parent: int,
+    mask: set[signal.Signals],
+) -> None:
+    """The helper process: chunks from the front until none is left (or its parent is
+    gone: killed, it cannot stop its helpers), then its results down the pipe."""
+    status = 70
+    try:
+        # Ctrl-C reaches the whole process group: this process is the parent's to end.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        done = {}
+        while os.getppid() == parent and (index := claims.front()) is not None:
+            done[index] = there(chunks[index])
+        view = memoryview(marshal.dumps(done))
+        while view:
+            view = view[os.write(writer, view) :]
+        status = 0
+    finally:
+        # No clean-up of the parent's objects (buffered output, atexit handlers).
+        os._exit(status)
+
+
+def _read_all(reader: int) -> bytes:
+    parts = []
+    while part := os.read(reader, 1 << 20):
+        parts.append(part)
+    return b"".join(parts)
+
+
+def _results(data: bytes, status: int) -> dict[int, object]:
+    """A helper's results; nothing from one that failed."""
     if os.waitstatus_to_exitcode(status) != 0:
         return {}
     try:
-        results = marshal.loads(b"".join(parts))
+        results = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return {}
     return results if isinstance(results, dict) else {}
 
 
 def _end(pid: int, reader: int) -> None:
+    """Stop a helper not yet collected, and wait for it."""
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    os.close(reader)
-    os.waitpid(pid, 0)
+    try:
+        os.close(reader)
+    except OSError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass

@@ -183,7 +183,7 @@ def _inspect_forked(
 
     try:
         mine, theirs = forked_batch.share(chunks, here, _inspect_rows, helpers)
-    except OSError:  # no processes here (a sandbox, a limit)
+    except forked_batch.HelpersUnavailable:  # no processes here (a sandbox, a limit)
         log.warning("cannot start inspection helpers; checking in this process", exc_info=True)
         return [inspection for chunk in chunks for inspection in here(chunk)]
     results: list[Inspection] = []
