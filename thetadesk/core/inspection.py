@@ -195,10 +195,10 @@ def _inspect_forked(
             rows: list[tuple[object, ...]] = theirs[index]  # type: ignore[assignment]
             results += [_from_worker(path, row) for path, row in zip(chunk, rows, strict=True)]
         else:  # a helper died with it
-            lost += 1
+            lost += len(chunk)
             results += here(chunk)
     if lost:
-        log.warning("an inspection helper failed; checked its %d files here", lost * CHUNK_FILES)
+        log.warning("an inspection helper failed; checked its %d files here", lost)
     return results
 
 
