@@ -495,9 +495,7 @@ def build_parser(*, local_only: bool = False) -> argparse.ArgumentParser:
     """The whole command line; `local_only` leaves out the options of the commands that
     talk to a server (and with them the HTTP client's and the uploader's imports), for a
     run of a local one."""
-    parser = _Parser(
-        prog="thetadesk", description="Check RICOH THETA 360° photos and upload them."
-    )
+    parser = _Parser(prog="thetadesk", description="Check RICOH THETA 360° photos and upload them.")
     parser.add_argument("--version", action="version", version=f"thetadesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to standard error")
     parser.add_argument(

@@ -21,7 +21,6 @@ Nothing here changes a file: it is opened for reading only.
 from __future__ import annotations
 
 import copyreg
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -35,11 +34,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from thetadesk.core.content_hash import sha256_of_file
 from thetadesk.core.inspection import Inspection, inspect_file
 
 log = logging.getLogger(__name__)
 
-_HASH_CHUNK = 1024 * 1024
 WORKER_NICENESS = 10
 
 
@@ -132,13 +131,10 @@ def check_one(request: CheckRequest) -> CheckOutcome:
         if request.known is not None and request.known[1:] == key:
             sha256 = request.known[0]
         else:
-            digest = hashlib.sha256()
-            with open(path, "rb") as file:
-                while chunk := file.read(_HASH_CHUNK):
-                    digest.update(chunk)
-                    if _stopping():
-                        return CheckOutcome(path, "stopped")
-            sha256 = digest.hexdigest()
+            hashed = sha256_of_file(path, _stopping)
+            if hashed is None:
+                return CheckOutcome(path, "stopped")
+            sha256 = hashed
             after = os.stat(path)
             if (after.st_size, after.st_mtime_ns) != key:
                 return CheckOutcome(path, "unsettled")

@@ -19,7 +19,6 @@ What it guarantees, and how:
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 import os
@@ -41,6 +40,7 @@ from thetadesk.core.check_pool import (
     CheckRequest,
     recently_modified,
 )
+from thetadesk.core.content_hash import sha256_of_file
 from thetadesk.core.errors import (
     ApiError,
     BadAnswer,
@@ -63,7 +63,6 @@ from thetadesk.core.runner_lock import RunnerLock
 
 log = logging.getLogger(__name__)
 
-_HASH_CHUNK = 1024 * 1024
 ENQUEUE_CHUNK = 64  # files added per queue transaction
 CHECK_BATCH = 16  # files per round trip to a check process (and per queue transaction)
 
@@ -764,13 +763,10 @@ class UploadEngine:
             self._wait(max(0.02, left), job)
 
     def _hash(self, path: Path, job: _Job) -> str:
-        digest = hashlib.sha256()
-        with open(path, "rb") as file:
-            while chunk := file.read(_HASH_CHUNK):
-                if self._interrupted(job):
-                    raise Cancelled("interrupted")
-                digest.update(chunk)
-        return digest.hexdigest()
+        sha256 = sha256_of_file(path, lambda: self._interrupted(job))
+        if sha256 is None:
+            raise Cancelled("interrupted")
+        return sha256
 
     def _check(self, item: QueueItem, job: _Job) -> None:
         try:

@@ -90,7 +90,9 @@ class JpegHeader:
 
     def __repr__(self) -> str:
         names = ("frame", "exif", "xmp", "extended_xmp", "notes")
-        shown = ", ".join(f"{name}={value!r}" for name, value in zip(names, self._values()))
+        shown = ", ".join(
+            f"{name}={value!r}" for name, value in zip(names, self._values(), strict=True)
+        )
         return f"JpegHeader({shown})"
 
 

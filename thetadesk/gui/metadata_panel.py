@@ -34,6 +34,7 @@ def warning_style(palette: QPalette) -> str:
         f"border: 1px solid {border}; border-radius: 4px; padding: 6px; }}"
     )
 
+
 # (label, GPano property) in the order a photographer reads them.
 GPANO_ROWS = (
     ("Projection", "ProjectionType"),
