@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -33,14 +34,36 @@ def count_requests(client: Image360Client) -> list[str]:
     return seen
 
 
-def test_expired_access_token_is_refreshed_and_the_call_retried(short_token_server):
+def test_an_access_token_about_to_expire_is_renewed_before_the_call(short_token_server):
     client = signed_in(short_token_server)
     first_access = client.tokens.access
     assert first_access is not None
     client.list_photos()
-    assert client.tokens.refresh_count == 0
+    assert client.tokens.refresh_count == 0  # fresh: no renewal
 
+    # 2-second tokens are due at 1.5 s (a quarter of the lifetime before the end).
+    deadline = time.monotonic() + 10
+    while not client.tokens.renewal_due():
+        assert time.monotonic() < deadline, "the token never came due"
+        time.sleep(0.05)
+    requests_seen = count_requests(client)
+    assert client.list_photos() == []
+    assert client.tokens.refresh_count == 1
+    assert client.tokens.access != first_access
+    # Renewed first, so the call itself was never refused (an upload is not sent twice).
+    assert requests_seen == ["/api/token/refresh/", "/api/user-photo/"]
+
+
+def test_a_refused_access_token_is_refreshed_and_the_call_retried(short_token_server):
+    client = signed_in(short_token_server)
+    first_access = client.tokens.access
+    assert first_access is not None
     wait_until_expired(first_access)
+    # Handed over again, as a restored session may be: its lifetime counts from now, so
+    # only the server's 401 says it has expired.
+    client.tokens.set(first_access, client.tokens.refresh_token)
+    assert not client.tokens.renewal_due()
+
     requests_seen = count_requests(client)
     assert client.list_photos() == []
     assert client.tokens.refresh_count == 1
@@ -48,10 +71,15 @@ def test_expired_access_token_is_refreshed_and_the_call_retried(short_token_serv
     assert requests_seen == ["/api/user-photo/", "/api/token/refresh/", "/api/user-photo/"]
 
 
-def test_many_threads_hitting_an_expired_token_refresh_once(short_token_server):
+@pytest.mark.parametrize("known", ["due for renewal", "refused by the server"])
+def test_many_threads_hitting_an_expired_token_refresh_once(short_token_server, known):
     client = signed_in(short_token_server)
-    assert client.tokens.access is not None
-    wait_until_expired(client.tokens.access)
+    access = client.tokens.access
+    assert access is not None
+    wait_until_expired(access)
+    if known == "refused by the server":  # as in the test above: only a 401 tells
+        client.tokens.set(access, client.tokens.refresh_token)
+        assert not client.tokens.renewal_due()
 
     start = threading.Barrier(8)
     errors: list[BaseException] = []

@@ -291,10 +291,11 @@ class Image360Client:
         make_body: Callable[[], dict[str, Any]] | None = None,
         read_timeout: float | None = None,
     ) -> requests.Response:
-        """Send with the access token; on 401 refresh once (single-flight) and retry once."""
+        """Send with the access token, renewed first when it is about to expire; on 401
+        refresh once (single-flight) and retry once."""
         token = self.tokens.access
-        if token is None:
-            token = self.tokens.refresh(None, self._refresh_call)
+        if token is None or self.tokens.renewal_due():
+            token = self.tokens.refresh(token, self._refresh_call)
         for attempt in range(2):
             kwargs = make_body() if make_body else {}
             try:

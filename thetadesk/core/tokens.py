@@ -7,7 +7,11 @@ server would otherwise see the same refresh token used twice and revoke the sess
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -18,6 +22,26 @@ if TYPE_CHECKING:  # requests is imported with the first request (api.Image360Cl
 
 RefreshFunction = Callable[[str], tuple[str, str | None]]
 """Takes a refresh token, returns (access, rotated refresh or None); raises SignInRequired."""
+
+# An access token is renewed a little before it expires, not once the server refuses it:
+# the server answers an upload's 401 only after taking its whole body, so each photo in
+# flight when the token ran out would be sent twice. "A little": the smaller of these.
+RENEW_BEFORE_SECONDS = 60.0
+RENEW_BEFORE_SHARE = 0.25  # of the token's lifetime (2-second test tokens: at 1.5 s)
+
+
+def token_lifetime(token: str) -> float | None:
+    """`exp - iat` of a JWT in seconds, or None when it does not say (not a JWT, claims
+    missing). Not verified: only the timing of a renewal depends on it, and the server
+    still checks the token. Both claims are in the server's clock, so the computer's clock
+    being off does not matter."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        lifetime = float(claims["exp"]) - float(claims["iat"])
+    except (IndexError, ValueError, TypeError, KeyError, binascii.Error):
+        return None
+    return lifetime if lifetime > 0 else None
 
 
 class Secret(str):
@@ -41,6 +65,7 @@ class TokenKeeper:
         self._access: Secret | None = None
         self._refresh: Secret | None = None
         self._on_refresh_token = on_refresh_token
+        self._renew_at: float | None = None  # time.monotonic() when the access token is due
         self.refresh_count = 0
 
     @property
@@ -50,6 +75,11 @@ class TokenKeeper:
     @property
     def refresh_token(self) -> str | None:
         return self._refresh
+
+    def renewal_due(self) -> bool:
+        """True once the access token is close to expiring (see RENEW_BEFORE_SECONDS)."""
+        renew_at = self._renew_at
+        return renew_at is not None and time.monotonic() >= renew_at
 
     @property
     def signed_in(self) -> bool:
@@ -69,6 +99,7 @@ class TokenKeeper:
         with self._lock:
             self._access = None
             self._refresh = None
+            self._renew_at = None
             if self._on_refresh_token is not None:
                 self._on_refresh_token(None)
 
@@ -76,6 +107,12 @@ class TokenKeeper:
         if refresh is not None and refresh != self._refresh and self._on_refresh_token:
             self._on_refresh_token(refresh)
         self._access = Secret(access) if access else None
+        # Counted from now, on the monotonic clock: the server's clock is not ours.
+        lifetime = token_lifetime(access) if access else None
+        self._renew_at = None
+        if lifetime is not None:
+            early = min(RENEW_BEFORE_SECONDS, lifetime * RENEW_BEFORE_SHARE)
+            self._renew_at = time.monotonic() + lifetime - early
         if refresh is not None:
             self._refresh = Secret(refresh)
 
@@ -91,6 +128,7 @@ class TokenKeeper:
             except SignInRequired as exc:
                 self._access = None
                 self._refresh = None
+                self._renew_at = None
                 # Threads that waited for this refresh fail with the same reason, so the
                 # queue says why whichever of them reports first.
                 self._ended_because = str(exc)
