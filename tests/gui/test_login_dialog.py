@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import socket
 
+import pytest
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QDialog
 
-from tests.gui.helpers import DEMO_PASSWORD, DEMO_USER
+from tests.gui.helpers import DEMO_PASSWORD, DEMO_USER, OFFSCREEN_SIZE_HINTS
 from thetadesk.gui.login_dialog import LoginDialog
 
 WRONG_CREDENTIALS = "No active account found with the given credentials"
@@ -40,6 +41,21 @@ def test_right_password_signs_in(qtbot, live_server):
     assert dialog.session.username == DEMO_USER
     assert dialog.session.client.tokens.signed_in
     assert dialog.session.client.list_photos() is not None
+
+
+@pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS)
+def test_return_in_the_password_field_signs_in(qtbot, live_server):
+    # A returning user: the server and username are filled in, the cursor is in the
+    # password field, and Return is how most people finish.
+    dialog = LoginDialog(server_url=live_server.url, username=DEMO_USER)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.sign_in_button.isDefault()
+    dialog.password_edit.setText(DEMO_PASSWORD)
+    with qtbot.waitSignal(dialog.accepted, timeout=15_000):
+        qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    assert dialog.session is not None and dialog.session.client.tokens.signed_in
 
 
 def test_unreachable_server_says_so(qtbot):

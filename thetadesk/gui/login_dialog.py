@@ -95,7 +95,10 @@ class LoginDialog(QDialog):
         form.addRow("", self.remember_box)
         form.addRow("", self.keychain_label)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        # Made with the dialog as parent: setDefault() tells the dialog only if the button
+        # is already inside it, and else the dialog makes Cancel the default when it is
+        # shown (Return would cancel instead of signing in).
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.sign_in_button = self.buttons.addButton(
             "Sign in", QDialogButtonBox.ButtonRole.AcceptRole
         )
