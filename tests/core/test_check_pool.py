@@ -219,46 +219,77 @@ def test_a_batch_that_cannot_be_recorded_is_checked_again_here(tmp_path, pool, c
     assert "could not record" in caplog.text
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="a FIFO stands in for a slow disk")
-def test_a_stop_does_not_wait_for_a_slow_disk_to_be_read(tmp_path, pool):
-    """Quitting while a batch reads from a slow card reader or network share: the batch
-    ends at its next read, and its file is back in line for the next run."""
-    slow = tmp_path / "R0010001.JPG"
-    os.mkfifo(slow)  # fed 1 MB at a time: 40 s to read it all
-    _old(slow)
-    written = []
+def _read_by(pool: CheckPool) -> int:
+    """Bytes the pool's processes have read so far (Linux's per-process I/O counters)."""
+    executor = pool._executor
+    total = 0
+    for pid in list(executor._processes) if executor is not None else []:  # type: ignore[attr-defined]
+        with open(f"/proc/{pid}/io", encoding="ascii") as counters:
+            total += int(dict(line.split(": ") for line in counters.read().splitlines())["rchar"])
+    return total
 
-    def feed() -> None:
-        try:
-            with open(slow, "wb") as fifo:
-                for _ in range(80):
-                    fifo.write(b"\0" * 1_000_000)
-                    fifo.flush()
-                    written.append(1)
-                    time.sleep(0.5)
-        except BrokenPipeError:
-            pass  # the reader stopped: what the test wants
 
-    feeder = threading.Thread(target=feed, daemon=True)
-    feeder.start()
+@pytest.mark.skipif(not os.path.exists("/proc/self/io"), reason="watches the processes' reads")
+def test_a_stop_does_not_wait_for_a_long_read(tmp_path, pool):
+    """Quitting while a batch reads a big file (or one on a slow card reader or network
+    share): the batch ends at its next read, and its file is back in line for the next run."""
+    big = tmp_path / "R0010001.JPG"
+    with open(big, "wb") as file:
+        file.truncate(8 * 1024**3)  # sparse: no disk space, and seconds of reading
+    _old(big)
     with QueueStore(tmp_path / "q.sqlite3") as store:
         engine = UploadEngine(store, Image360Client(UNREACHABLE), "u", check_pool=pool)
-        engine.enqueue([slow])
+        engine.enqueue([big])
+        started = _read_by(pool)
         thread = threading.Thread(
             target=lambda: engine.run(until_idle=False, wait_for_sign_in=True)
         )
         thread.start()
         deadline = time.monotonic() + 30
-        while len(written) < 3:  # the pool is reading it
+        while _read_by(pool) - started < 64 * 1024**2:  # the pool is reading it
             assert time.monotonic() < deadline
-            time.sleep(0.05)
+            time.sleep(0.02)
         engine.stop()
         thread.join(30)
         assert not thread.is_alive()
-        assert len(written) < 40  # it did not wait for the file to be read to its end
         [item] = store.items()
-        assert item.state is ItemState.QUEUED  # checked again next time
-    feeder.join(10)
+        # Stopped mid-read: checked again next time. Read to its end, it would have been
+        # rejected (8 GB of zeros are not a JPEG).
+        assert item.state is ItemState.QUEUED
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+@pytest.mark.parametrize("checks", ["in check processes", "in the engine's thread"])
+def test_a_pipe_named_like_a_photo_is_rejected_without_being_opened(tmp_path, pool, checks):
+    """Opening a FIFO waits for a writer, for ever: it must never hold up the queue (a
+    new-user trial found `thetadesk upload` hung, and every later run with it)."""
+    pipe = tmp_path / "R0010002.JPG"
+    os.mkfifo(pipe)
+    photo = make_theta_jpeg(tmp_path / "R0010001.JPG")
+    _old(pipe, photo)
+    with QueueStore(tmp_path / "q.sqlite3") as store:
+        engine = UploadEngine(
+            store,
+            Image360Client(UNREACHABLE),
+            "u",
+            check_pool=pool if checks == "in check processes" else None,
+            settings=EngineSettings(settle_seconds=0.05),
+        )
+        engine.enqueue([pipe, photo])
+        try:
+            _run_until(engine, lambda: _checked(store), timeout=30)
+        finally:
+            _let_a_reader_go(pipe)  # were it opened: so the test fails instead of hanging
+        states = {item.path.name: (item.state, item.reason) for item in store.items()}
+    assert states["R0010001.JPG"][0] is ItemState.READY
+    assert states["R0010002.JPG"] == (ItemState.FAILED, "not a regular file")
+
+
+def _let_a_reader_go(pipe: Path) -> None:
+    try:  # a writer that opens and closes: the reader's open returns, its read gets EOF
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:  # ENXIO: nobody has it open for reading
+        pass
 
 
 def test_what_a_check_process_logs_goes_back_and_into_the_log(tmp_path, monkeypatch, caplog):

@@ -31,6 +31,7 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
+from stat import S_ISREG
 from types import MappingProxyType
 from typing import Any
 
@@ -126,6 +127,11 @@ def check_one(request: CheckRequest) -> CheckOutcome:
     try:
         stat = os.stat(path)
         key = (stat.st_size, stat.st_mtime_ns)
+        if not S_ISREG(stat.st_mode):
+            # A pipe or a device named .JPG: opening it to hash it could wait for ever for
+            # a writer. Inspection rejects it without opening it.
+            return CheckOutcome(path, "done", size=key[0], mtime_ns=key[1],
+                                inspection=inspect_file(path))  # fmt: skip
         if recently_modified(stat.st_mtime_ns, time.time(), request.settle_seconds):
             return CheckOutcome(path, "unsettled")
         if request.known is not None and request.known[1:] == key:

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, Protocol
 
 from thetadesk.core.api import Image360Client
@@ -773,6 +774,9 @@ class UploadEngine:
             while True:
                 stat = self._settled_stat(item, job)
                 key = (stat.st_size, stat.st_mtime_ns)
+                if not S_ISREG(stat.st_mode):
+                    sha256 = ""  # a pipe or a device: never opened (see check_pool.check_one)
+                    break
                 if item.sha256 and key == (item.size, item.mtime_ns):
                     sha256 = item.sha256  # computed once: unchanged since
                     break
