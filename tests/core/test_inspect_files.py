@@ -29,6 +29,15 @@ from thetadesk.core.scan import find_photos
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def forking_as_from_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`thetadesk check` forks its helpers from a single-threaded process. Here, idle
+    threads that earlier tests left behind (a live server's output reader) would turn the
+    helpers off, and with them what these tests are about; tests that need the other
+    answer say so themselves."""
+    monkeypatch.setattr(inspection, "_fork_is_safe", lambda: sys.platform.startswith("linux"))
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The broken corpus (every verdict and refusal) and good photos, interleaved, 3 times."""
