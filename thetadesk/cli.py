@@ -449,6 +449,29 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _parallel_uploads(text: str) -> int:
+    # The engine's own limit, without importing the engine for every command.
+    from thetadesk.core.engine import MAX_PARALLEL_UPLOADS
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PARALLEL_UPLOADS:
+        raise argparse.ArgumentTypeError(f"not a number from 1 to {MAX_PARALLEL_UPLOADS}: {text!r}")
+    return value
+
+
+def _license_link(text: str) -> str:
+    # The server refuses anything else, but only after the photo was sent.
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if text and not (parts.scheme in ("http", "https") and parts.hostname):
+        raise argparse.ArgumentTypeError(f"not a web address starting with https://: {text!r}")
+    return text
+
+
 _LOCAL_COMMANDS = frozenset({"check", "queue"})
 
 
@@ -515,7 +538,9 @@ def build_parser(*, local_only: bool = False) -> argparse.ArgumentParser:
         _add_connection_options(upload)
     upload.add_argument("--description", default="")
     upload.add_argument("--attribution", default="")
-    upload.add_argument("--license-link", default="", help="full URL incl. http(s)://")
+    upload.add_argument(
+        "--license-link", type=_license_link, default="", help="full URL incl. http(s)://"
+    )
     upload.add_argument(
         "--category", default="OTHER", choices=None if local_only else _upload_categories()
     )
@@ -525,7 +550,11 @@ def build_parser(*, local_only: bool = False) -> argparse.ArgumentParser:
         help="also upload 2:1 files that nothing proves are 360 photos",
     )
     upload.add_argument(
-        "--parallel", type=int, default=3, metavar="N", help="files sent at once (default 3)"
+        "--parallel",
+        type=_parallel_uploads,
+        default=3,
+        metavar="N",
+        help="files sent at once, 1 to 8 (default 3)",
     )
     upload.add_argument(
         "paths", nargs="*", metavar="PATH", help="files or folders (none: run what is queued)"

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.theta_fixtures import make_theta_jpeg
 from thetadesk.core.api import Image360Client
+from thetadesk.core.errors import ApiError
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT.parent / "shared" / "samples"
@@ -123,6 +124,39 @@ def test_password_from_stdin_and_wrong_password_gives_one_line(server, batch):
         "thetadesk: sign-in failed: No active account found with the given credentials"
     )
     assert "wrong" not in bad.stderr + bad.stdout
+
+
+def test_the_servers_field_errors_read_as_sentences(server, batch):
+    empty = run_cli("list", *connection(server), "--password-stdin", password=None, stdin="\n")
+    assert empty.returncode == 2
+    assert (
+        empty.stderr.strip() == "thetadesk: sign-in failed: Password: This field may not be blank."
+    )
+    # The same words reach a file's reason when the server refuses its fields.
+    client = signed_in_client(server)
+    with pytest.raises(ApiError) as refused:
+        client.upload_photo(batch["v"], {"title": "v", "license_link": "not a link"})
+    assert str(refused.value) == "License link: Enter a valid URL."
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        (["--parallel", "0"], "not a number from 1 to 8: '0'"),
+        (["--parallel", "9"], "not a number from 1 to 8: '9'"),
+        (["--parallel", "three"], "not a number from 1 to 8: 'three'"),
+        (["--license-link", "notaurl"], "not a web address starting with https://: 'notaurl'"),
+    ],
+)
+def test_bad_upload_options_are_usage_errors_before_any_sign_in(batch, unused_port, option, says):
+    # The server address leads nowhere: a sign-in attempt would say "Cannot reach".
+    result = run_cli(
+        "upload", "--server", f"http://127.0.0.1:{unused_port}", "--username", DEMO_USER,
+        *option, str(batch["v"]),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr and "Cannot reach" not in result.stderr
 
 
 def test_unreachable_server_is_one_line_exit_2(batch, unused_port):

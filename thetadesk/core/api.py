@@ -124,6 +124,10 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
+# Keys of an error answer that say something about the answer, not what was wrong.
+_NOT_ERRORS = frozenset({"retryable", "code", "status_code"})
+
+
 def _describe_body(data: Any) -> str:
     """Turn a DRF error body into one readable line."""
     if isinstance(data, Mapping):
@@ -131,9 +135,14 @@ def _describe_body(data: Any) -> str:
             return str(data["detail"])
         parts = []
         for field, errors in data.items():
+            if field in _NOT_ERRORS:
+                continue
             text = "; ".join(map(str, errors)) if isinstance(errors, list) else str(errors)
-            parts.append(f"{field}: {text}")
-        return ", ".join(parts)
+            if field == "non_field_errors":
+                parts.append(text)
+            else:  # "license_link" -> "License link: Enter a valid URL."
+                parts.append(f"{str(field).replace('_', ' ').capitalize()}: {text}")
+        return "; ".join(parts)
     if isinstance(data, list):
         return "; ".join(map(str, data))
     return str(data)

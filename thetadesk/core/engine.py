@@ -138,6 +138,9 @@ class Backoff:
         return delay
 
 
+MAX_PARALLEL_UPLOADS = 8  # the HTTP session keeps more connections than this (16)
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     parallel: int = 3
@@ -152,8 +155,8 @@ class EngineSettings:
     """needs_review files fail at once instead of waiting, held, for "upload anyway"."""
 
     def __post_init__(self) -> None:
-        if self.parallel < 1:
-            raise ValueError("parallel must be at least 1")
+        if not 1 <= self.parallel <= MAX_PARALLEL_UPLOADS:
+            raise ValueError(f"parallel uploads must be 1 to {MAX_PARALLEL_UPLOADS}")
 
 
 @dataclass(frozen=True)

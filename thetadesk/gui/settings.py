@@ -17,14 +17,13 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from thetadesk.core.engine import default_title
+from thetadesk.core.engine import MAX_PARALLEL_UPLOADS, default_title
 from thetadesk.core.uploader import CATEGORIES
 
 log = logging.getLogger(__name__)
 
 LOCAL_SERVER = "http://127.0.0.1:8765"
 NEEDS_REVIEW_CHOICES = ("hold", "reject")
-MAX_PARALLEL_UPLOADS = 8
 TITLE_FIELDS = ("stem", "name", "folder", "n")
 
 
