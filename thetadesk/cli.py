@@ -281,6 +281,31 @@ def _item_line(item: QueueItem, *, earlier: bool = False) -> str:
     return f"{label:<12} {name}  {item.reason}".rstrip()
 
 
+class _GpsWarning:
+    """inspect_file, and one warning before the first photo that carries its GPS position
+    is sent publicly (the engine sends a file only once its check is recorded). One line,
+    not one a file: a day's THETA photos all carry one when the phone gave the position."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._warned = False
+
+    def __call__(self, path: Path) -> Inspection:
+        from thetadesk.core.inspection import inspect_file
+
+        inspection = inspect_file(path)
+        if inspection.has_gps and inspection.verdict is not Verdict.REJECTED:
+            with self._lock:
+                if not self._warned:
+                    self._warned = True
+                    _err(
+                        f"warning: {_shown_path(path)} (and any other photo with a GPS "
+                        "position) is sent publicly, and the upload publishes where it was "
+                        "taken; --private keeps photos private where the server can"
+                    )
+        return inspection
+
+
 def cmd_upload(args: argparse.Namespace) -> int:
     from thetadesk.core.engine import EngineSettings, QueueStatus, UploadEngine
     from thetadesk.core.queue_store import WORK_STATES, AddOutcome, ItemState
@@ -296,6 +321,8 @@ def cmd_upload(args: argparse.Namespace) -> int:
     for name in ("description", "attribution", "license_link"):
         if getattr(args, name):
             fields[name] = getattr(args, name)
+    if args.private:
+        fields["is_public"] = "false"
     with _open_queue() as store:
         reporter = _Reporter()
         engine = UploadEngine(
@@ -304,6 +331,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
             args.username,
             settings=EngineSettings(parallel=args.parallel),
             on_event=reporter,
+            inspect=None if args.private else _GpsWarning(),
         )
         added = engine.enqueue(files, fields=fields, allow_review=args.include_needs_review)
         for item, outcome in added:
@@ -543,6 +571,11 @@ def build_parser(*, local_only: bool = False) -> argparse.ArgumentParser:
     )
     upload.add_argument(
         "--category", default="OTHER", choices=None if local_only else _upload_categories()
+    )
+    upload.add_argument(
+        "--private",
+        action="store_true",
+        help="upload as private (servers that do not know private photos publish all)",
     )
     upload.add_argument(
         "--include-needs-review",

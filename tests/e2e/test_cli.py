@@ -105,6 +105,25 @@ def test_upload_sends_only_uploadable_files_then_list_and_delete(server, batch):
     assert victim not in remaining and len(remaining) == 2
 
 
+def test_a_photo_with_gps_is_warned_of_unless_it_goes_private(server, tmp_path):
+    located = make_theta_jpeg(tmp_path / "R0000011.JPG", seed=11)
+    unlocated = make_theta_jpeg(tmp_path / "R0000012.JPG", gps=False, seed=12)
+    again = make_theta_jpeg(tmp_path / "R0000014.JPG", seed=14)
+    public = run_cli("upload", *connection(server), str(located), str(unlocated), str(again))
+    assert public.returncode == 0, public.stderr
+    warnings = [line for line in public.stderr.splitlines() if "GPS" in line]
+    assert len(warnings) == 1  # once a run, not once a photo
+    assert warnings[0].startswith("thetadesk: warning: ")
+    assert str(located) in warnings[0] or str(again) in warnings[0]
+    assert "publishes where it was taken; --private keeps" in warnings[0]
+    private_copy = make_theta_jpeg(tmp_path / "R0000013.JPG", seed=13)
+    private = run_cli("upload", *connection(server), "--private", str(private_copy))
+    assert private.returncode == 0, private.stderr
+    assert "GPS" not in private.stderr
+    public_of = {p["title"]: p["is_public"] for p in signed_in_client(server).list_photos()}
+    assert public_of == {"R0000011": True, "R0000012": True, "R0000013": False, "R0000014": True}
+
+
 def test_uploaded_bytes_are_the_original_file(server, batch):
     assert run_cli("upload", *connection(server), str(batch["v"])).returncode == 0
     client = signed_in_client(server)

@@ -142,7 +142,7 @@ def test_the_server_refusing_one_file_fails_only_that_file(server, store, tmp_pa
     items = by_name(engine)
     bad = items["R0000000.JPG"]
     assert bad.state is ItemState.FAILED and not bad.retryable
-    assert "license_link" in bad.reason  # the server's own message
+    assert "License link: Enter a valid URL." in bad.reason  # the server's own message
     assert {items[f.name].state for f in files[1:]} == {ItemState.UPLOADED}
 
 
@@ -209,7 +209,6 @@ def test_pause_resume_and_cancel_one_file(server, store, tmp_path) -> None:
     ]
 
 
-
 @pytest.mark.parametrize("checked_by", ["the workers", "a check pool"])
 def test_cancelling_a_file_sent_right_after_its_check_reaches_its_upload(
     server, store, tmp_path, checked_by
@@ -222,7 +221,7 @@ def test_cancelling_a_file_sent_right_after_its_check_reaches_its_upload(
     (path,) = make_batch(tmp_path / "roll", 1)
     pool = CheckPool(processes=1) if checked_by == "a check pool" else None
     engine = engine_for(server, store, check_pool=pool)
-    (item, _), = engine.enqueue([path])
+    ((item, _),) = engine.enqueue([path])
     sending, checked, go = threading.Event(), threading.Event(), threading.Event()
 
     def held_back(record):
@@ -261,6 +260,7 @@ def test_cancelling_a_file_sent_right_after_its_check_reaches_its_upload(
     (after,) = engine.items()
     assert (after.state, after.reason) == (ItemState.CANCELLED, "cancelled")
     assert sha256_of(path) not in {p["sha256"] for p in signed_in(server.url).list_photos()}
+
 
 def test_pause_all_stops_sending_and_resume_all_finishes(server, store, tmp_path) -> None:
     files = make_batch(tmp_path / "roll", 12)

@@ -17,8 +17,10 @@ from tests.support.theta_fixtures import (  # noqa: E402
     make_theta_jpeg,
 )
 from thetadesk.core.api import Image360Client  # noqa: E402
+from thetadesk.core.paths import AppPaths  # noqa: E402
 from thetadesk.gui.login_dialog import Session  # noqa: E402
 from thetadesk.gui.main_window import MainWindow  # noqa: E402
+from thetadesk.gui.settings import SettingsStore  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +37,15 @@ def _app_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("THETADESK_CONFIG_DIR", str(tmp_path / "app-config"))
     monkeypatch.delenv("THETADESK_LOG_DIR", raising=False)
     return tmp_path / "app-data"
+
+
+@pytest.fixture(autouse=True)
+def _public_gps_sent(request: pytest.FixtureRequest, _app_folders: Path) -> None:
+    """The test photos carry GPS positions (as THETA photos do), and the window holds
+    public ones by default: most tests are about something else, so their windows send
+    them. Tests marked `gps_held` keep the default."""
+    if request.node.get_closest_marker("gps_held") is None:
+        SettingsStore(AppPaths.default().settings_file).update(public_gps="send")
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,11 @@ from tests.gui.helpers import (
     sign_in,
     state_of,
 )
+from tests.support.theta_fixtures import make_theta_jpeg
+from thetadesk.core.paths import AppPaths
 from thetadesk.gui import confirm
 from thetadesk.gui.photo_model import PhotoRole, StatusFilter, UploadState
+from thetadesk.gui.settings import SettingsStore
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS)
 
@@ -166,3 +169,48 @@ def test_per_photo_edits_before_sending(qtbot, make_window, server, theta_files)
     assert photo["category"] == "REAL_ESTATE"
     assert photo["camera_model"] == "V"  # still from the file
     assert not panel.save_button.isEnabled()  # sent: no more edits
+
+
+def _located_and_not(tmp_path):
+    located = make_theta_jpeg(tmp_path / "R0030001.JPG", seed=11)  # with a GPS position
+    unlocated = make_theta_jpeg(tmp_path / "R0030002.JPG", gps=False, seed=12)
+    copied_a_while_ago(located, unlocated)
+    return located, unlocated
+
+
+@pytest.mark.gps_held
+def test_a_public_photo_with_gps_waits_for_upload_anyway(
+    qtbot, make_window, server, tmp_path, monkeypatch
+):
+    """The API's own advice: warn before sending a photo with GPS (a public upload tells
+    everyone where it was taken). The window holds it, says why, and asks."""
+    answers = Answers(True)
+    monkeypatch.setattr(confirm, "ask", answers)
+    located, unlocated = _located_and_not(tmp_path)
+    window = make_window(sign_in(server.url))
+    assert window.app_settings.public_gps == "hold"  # the default
+    drop(window, file_urls(located, unlocated))
+    qtbot.waitUntil(lambda: all_final(window, 2), timeout=30_000)
+    assert state_of(window, located) is UploadState.HELD
+    assert state_of(window, unlocated) is UploadState.UPLOADED
+    row = window.model.index_of(window.model.row_for(located).item_id).data(PhotoRole.ROW)
+    assert "GPS position" in row.tooltip
+    assert server_titles(server.url) == [unlocated.stem]
+
+    select(window, located)
+    window.act_upload_anyway.trigger()
+    [question] = answers.questions
+    assert "anyone can see where they were taken" in question["informative"]
+    assert "Nothing proves" not in question["informative"]  # it is a proper THETA photo
+    qtbot.waitUntil(lambda: state_of(window, located) is UploadState.UPLOADED, timeout=30_000)
+    assert server_titles(server.url) == sorted([located.stem, unlocated.stem])
+
+
+@pytest.mark.gps_held
+def test_a_private_photo_with_gps_is_not_held(qtbot, make_window, server, tmp_path):
+    SettingsStore(AppPaths.default().settings_file).update(public=False)
+    located, unlocated = _located_and_not(tmp_path)
+    window = make_window(sign_in(server.url))
+    drop(window, file_urls(located, unlocated))
+    qtbot.waitUntil(lambda: all_final(window, 2), timeout=30_000)
+    assert {state_of(window, path) for path in (located, unlocated)} == {UploadState.UPLOADED}

@@ -140,6 +140,14 @@ class Backoff:
 
 MAX_PARALLEL_UPLOADS = 8  # the HTTP session keeps more connections than this (16)
 
+GPS_HELD_REASON = "held: it carries its GPS position, which a public upload publishes"
+
+
+def is_public(fields: Mapping[str, str]) -> bool:
+    """Whether these upload fields publish the photo (the default: a server that knows no
+    `is_public` publishes everything)."""
+    return fields.get("is_public", "true").lower() != "false"
+
 
 @dataclass(frozen=True)
 class EngineSettings:
@@ -153,6 +161,10 @@ class EngineSettings:
     backoff: Backoff = field(default_factory=Backoff)
     reject_needs_review: bool = False
     """needs_review files fail at once instead of waiting, held, for "upload anyway"."""
+    hold_public_gps: bool = False
+    """Photos that carry their GPS position and would be public wait, held, for "upload
+    anyway" (or for the user to make them private): publishing one tells where it was
+    taken. The window's default; the command line warns instead."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.parallel <= MAX_PARALLEL_UPLOADS:
@@ -822,6 +834,15 @@ class UploadEngine:
             reason = f"needs review, not sent (your settings reject these): {reason}"
         else:
             state = ItemState.FAILED  # rejected: retrying the same bytes cannot help
+        if (
+            state is ItemState.READY
+            and self.settings.hold_public_gps
+            and inspection.has_gps
+            and is_public(item.fields)
+            and not item.allow_review
+        ):
+            state = ItemState.HELD
+            reason = f"{GPS_HELD_REASON}; {reason}" if reason else GPS_HELD_REASON
         derived = {
             "camera_model": inspection.camera_code,
             "date_taken": inspection.date_taken or "",

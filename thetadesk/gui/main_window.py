@@ -545,7 +545,11 @@ class MainWindow(QMainWindow):
         settings = self._engine_settings_override or EngineSettings(
             parallel=self.app_settings.parallel_uploads
         )
-        return replace(settings, reject_needs_review=self.app_settings.reject_needs_review)
+        return replace(
+            settings,
+            reject_needs_review=self.app_settings.reject_needs_review,
+            hold_public_gps=self.app_settings.hold_public_gps,
+        )
 
     @property
     def account(self) -> tuple[str, str]:
@@ -838,12 +842,17 @@ class MainWindow(QMainWindow):
         count = len(rows)
         names = ", ".join(row.path.name for row in rows[:3]) + (" …" if count > 3 else "")
         with_gps = sum(bool(r.inspection and r.inspection.has_gps) for r in rows)
+        unproven = sum(r.verdict == "needs_review" for r in rows)
         informative = (
             "Nothing proves these are stitched 360° photos; they will be sent as they are. "
-            "Uploads are published."
-        )
+            if unproven
+            else ""
+        ) + "Uploads are published unless marked private."
         if with_gps:
-            informative += f" {with_gps} of them carry a GPS position, which is published too."
+            informative += (
+                f" {with_gps} of them carry a GPS position, which is published too: anyone "
+                "can see where they were taken."
+            )
         if not confirm.ask(
             self,
             title="Upload photos held for review?",
@@ -1180,7 +1189,11 @@ class MainWindow(QMainWindow):
         server, username = self.account
         if not _same_server(new.server_url, server):
             self._change_server(new.server_url, username or new.username)
-        elif (new.parallel_uploads, new.needs_review) != (old.parallel_uploads, old.needs_review):
+        elif (new.parallel_uploads, new.needs_review, new.public_gps) != (
+            old.parallel_uploads,
+            old.needs_review,
+            old.public_gps,
+        ):
             if self.client is not None:
                 self._switch_account(self.client, username)  # the engine starts again
 

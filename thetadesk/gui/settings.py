@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_SERVER = "http://127.0.0.1:8765"
 NEEDS_REVIEW_CHOICES = ("hold", "reject")
+GPS_CHOICES = ("hold", "send")
 TITLE_FIELDS = ("stem", "name", "folder", "n")
 
 
@@ -58,6 +59,9 @@ class AppSettings:
     remember_me: bool = True
     parallel_uploads: int = 3
     needs_review: str = "hold"  # "hold": wait for "Upload anyway"; "reject": never send
+    # Photos with a GPS position that would be public: "hold" them for "Upload anyway"
+    # (publishing one tells where it was taken), or "send" them like any other.
+    public_gps: str = "hold"
     # Batch defaults for the upload form; each photo can be edited before it is sent.
     title_pattern: str = "{stem}"
     description: str = ""
@@ -71,6 +75,8 @@ class AppSettings:
             raise ValueError(f"parallel uploads must be 1 to {MAX_PARALLEL_UPLOADS}")
         if self.needs_review not in NEEDS_REVIEW_CHOICES:
             raise ValueError(f"needs_review must be one of {', '.join(NEEDS_REVIEW_CHOICES)}")
+        if self.public_gps not in GPS_CHOICES:
+            raise ValueError(f"public_gps must be one of {', '.join(GPS_CHOICES)}")
         if self.category not in CATEGORIES:
             raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
         problem = title_pattern_problem(self.title_pattern)
@@ -80,6 +86,10 @@ class AppSettings:
     @property
     def reject_needs_review(self) -> bool:
         return self.needs_review == "reject"
+
+    @property
+    def hold_public_gps(self) -> bool:
+        return self.public_gps == "hold"
 
     def upload_fields(self, path: Path, n: int = 1) -> dict[str, str]:
         """The form fields this batch sends for one file (camera and date come from it)."""

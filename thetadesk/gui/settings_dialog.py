@@ -40,6 +40,10 @@ NEEDS_REVIEW_LABELS = {
     "hold": "Hold them until I choose “Upload Anyway”",
     "reject": "Never upload them",
 }
+GPS_LABELS = {
+    "hold": "Hold them until I choose “Upload Anyway”",
+    "send": "Upload them like the others",
+}
 
 
 @dataclass(frozen=True)
@@ -88,9 +92,18 @@ class SettingsDialog(QDialog):
         for key, label in NEEDS_REVIEW_LABELS.items():
             self.review_box.addItem(label, key)
         self.review_box.setCurrentIndex(max(0, self.review_box.findData(settings.needs_review)))
+        self.gps_box = QComboBox()
+        for key, label in GPS_LABELS.items():
+            self.gps_box.addItem(label, key)
+        self.gps_box.setCurrentIndex(max(0, self.gps_box.findData(settings.public_gps)))
+        self.gps_box.setToolTip(
+            "A public upload publishes the photo's GPS position: anyone can see where it was "
+            "taken. Photos sent as private are never held for this."
+        )
         uploads_form = QFormLayout()
         uploads_form.addRow("&Parallel uploads:", self.parallel_box)
         uploads_form.addRow("Files that &need review:", self.review_box)
+        uploads_form.addRow("Public photos with a &GPS position:", self.gps_box)
         uploads_group = QGroupBox("Uploads")
         uploads_group.setLayout(uploads_form)
 
@@ -205,6 +218,7 @@ class SettingsDialog(QDialog):
             server_url=server.rstrip("/"),
             parallel_uploads=self.parallel_box.value(),
             needs_review=str(self.review_box.currentData()),
+            public_gps=str(self.gps_box.currentData()),
             title_pattern=pattern,
             description=self.description_edit.text().strip(),
             attribution=self.attribution_edit.text().strip(),
