@@ -90,6 +90,23 @@ def test_failed_rows_come_back_when_added_again(store: QueueStore, tmp_path: Pat
     assert again.state is ItemState.QUEUED and again.reason == ""
 
 
+def test_an_uploaded_file_added_again_asks_the_server_before_any_send(
+    store: QueueStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "a.jpg"
+    path.write_bytes(b"photo")
+    item, _ = store.add(SERVER, USER, path, fields={"title": "first"})
+    info = path.stat()
+    store.update(item.id, state=ItemState.UPLOADED, sha256="ab" * 32, size=info.st_size,
+                 mtime_ns=info.st_mtime_ns, photo_id=7)  # fmt: skip
+    again, outcome = store.add(SERVER, USER, path, fields={"title": "second"})
+    assert outcome is AddOutcome.REQUEUED
+    # Not checked again (it is unchanged) but unclear: the server is asked first, and it
+    # is sent only if it is gone from there.
+    assert (again.state, again.unclear, again.sha256) == (ItemState.READY, True, "ab" * 32)
+    assert again.fields == {"title": "second"}
+
+
 def test_crash_recovery_marks_interrupted_uploads_unclear(store: QueueStore, tmp_path) -> None:
     a, _ = store.add(SERVER, USER, tmp_path / "a.jpg")
     b, _ = store.add(SERVER, USER, tmp_path / "b.jpg")

@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.engine_harness import DEMO_PASSWORD, DEMO_USER, assert_each_once, make_batch
+from tests.support.engine_harness import (
+    DEMO_PASSWORD,
+    DEMO_USER,
+    assert_each_once,
+    make_batch,
+    sha256_of,
+    signed_in,
+)
 from tests.support.live_server import start_server
 from tests.support.theta_fixtures import make_dualfisheye
 
@@ -71,7 +78,18 @@ def test_upload_again_sends_nothing_twice_and_queue_shows_it(server, tmp_path: P
     assert first.returncode == 1, first.stderr  # the fisheye is rejected
     assert "3 of 4 files uploaded" in first.stdout
     second = run_cli(state, *upload_args(server, folder))
-    assert second.stdout.count("in an earlier run") == 3  # reported from the queue, not re-sent
+    # Added again: the server is asked whether it still has each, and nothing is re-sent.
+    assert second.stdout.count("already on the server") == 3, second.stdout
+    assert_each_once(server.url, files)
+
+    # Deleted on the server since (by the Library, the CLI or another app): sent again.
+    client = signed_in(server.url)
+    gone = next(p for p in client.list_photos() if p["sha256"] == sha256_of(files[0]))
+    client.delete_photo(gone["id"])
+    third = run_cli(state, *upload_args(server, folder))
+    [line] = [line for line in third.stdout.splitlines() if files[0].name in line]
+    assert line.startswith("uploaded ") and "already" not in line, third.stdout
+    assert third.stdout.count("already on the server") == 2
     assert_each_once(server.url, files)
 
     listed = run_cli(state, "queue", "--json")

@@ -243,8 +243,8 @@ def encode_path(path: str | os.PathLike[str] | bytes) -> bytes:
 
 class AddOutcome(StrEnum):
     ADDED = "added"
-    REQUEUED = "requeued"  # was failed, cancelled, or changed since it was uploaded
-    ALREADY = "already"  # already in the queue, or already uploaded unchanged
+    REQUEUED = "requeued"  # was failed, cancelled, changed or uploaded (asked again)
+    ALREADY = "already"  # already in the queue
 
 
 class QueueStore:
@@ -468,6 +468,17 @@ class QueueStore:
             }
             if item.state is not ItemState.CANCELLED or _changed_on_disk(item):
                 changes.update(sha256=None, size=None, mtime_ns=None)
+            outcome = AddOutcome.REQUEUED
+        elif item.state is ItemState.UPLOADED:
+            # Added again, unchanged: it may have been deleted from the server since. It goes
+            # back in line marked unclear, so the server is asked first (as after a timeout)
+            # and it is sent only if the server no longer has it.
+            changes = {
+                "state": ItemState.READY,
+                "unclear": 1,
+                "reason": "added again: is it still on the server?",
+                "fields": fields_json,
+            }
             outcome = AddOutcome.REQUEUED
         if allow_review and not item.allow_review:
             changes["allow_review"] = 1
