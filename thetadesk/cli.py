@@ -162,11 +162,26 @@ def _describe(inspection: Inspection) -> str:
     )
 
 
-def _inspect_paths(paths: Sequence[str]) -> list[Inspection]:
-    files = find_photos(paths)
-    if not files:
-        raise CliError("no JPEG files found in " + ", ".join(paths))
-    return inspect_files(files)  # a big batch uses every CPU, results in the same order
+def _find_photos(paths: Sequence[str]) -> tuple[list[Path], bool]:
+    """find_photos, with a warning for each folder that could not be opened; (files,
+    whether everything could be read)."""
+    unreadable: list[tuple[Path, str]] = []
+    files = find_photos(paths, unreadable)
+    for folder, why in unreadable:
+        _err(f"warning: cannot open the folder {_shown_path(folder)} ({why}); "
+             "photos in it were left out")  # fmt: skip
+    if paths and not files:
+        where = ", ".join(paths)
+        if unreadable:
+            raise CliError(f"no JPEG files could be read in {where}")
+        raise CliError(f"no JPEG files found in {where}")
+    return files, not unreadable
+
+
+def _inspect_paths(paths: Sequence[str]) -> tuple[list[Inspection], bool]:
+    files, complete = _find_photos(paths)
+    # A big batch uses every CPU, results in the same order.
+    return inspect_files(files), complete
 
 
 def _summary(inspections: Sequence[Inspection]) -> str:
@@ -181,7 +196,7 @@ def _summary(inspections: Sequence[Inspection]) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    inspections = _inspect_paths(args.paths)
+    inspections, complete = _inspect_paths(args.paths)
     if args.json:
         _out(_check_json_text([i.to_json() for i in inspections]))
     else:
@@ -192,7 +207,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if bad:
         _err(f"{len(bad)} of {len(inspections)} files are not uploadable as they are")
         return EXIT_INCOMPLETE
-    return EXIT_OK
+    return EXIT_OK if complete else EXIT_INCOMPLETE
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -313,9 +328,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
     from thetadesk.core.uploader import UploadDefaults
 
     UploadDefaults(category=args.category)  # validates, as the window's form does
-    files = find_photos(args.paths) if args.paths else []
-    if args.paths and not files:
-        raise CliError("no JPEG files found in " + ", ".join(args.paths))
+    files, complete = _find_photos(args.paths)
     client = _connect(args)
     fields = {"category": args.category}
     for name in ("description", "attribution", "license_link"):
@@ -342,7 +355,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
         }
         if not mine:
             _out("nothing to upload")
-            return EXIT_OK
+            return EXIT_OK if complete else EXIT_INCOMPLETE
         try:
             result = engine.run()
         except QueueBusy as exc:
@@ -358,7 +371,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
     if left:
         _err(f"{left} file{'s' if left != 1 else ''} not uploaded (see above)")
         return EXIT_INCOMPLETE
-    return EXIT_OK
+    return EXIT_OK if complete else EXIT_INCOMPLETE
 
 
 def cmd_queue(args: argparse.Namespace) -> int:

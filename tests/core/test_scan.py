@@ -106,3 +106,36 @@ def test_each_folder_is_in_path_order_whatever_the_punctuation(tmp_path: Path, m
     monkeypatch.chdir(tmp_path)
     assert find_photos(["."]) == sorted(Path(name) for name in names)
     assert find_photos(["./a"]) == sorted(Path("a", name) for name in ("x.jpg", "b/w.jpg"))
+
+
+@pytest.fixture
+def locked(monkeypatch: pytest.MonkeyPatch, roll: Path) -> Path:
+    """A subfolder that cannot be listed. Tests run as root, whom permissions do not stop,
+    so os.scandir is told to refuse it as it would for another user."""
+    locked = roll / "b"
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    return locked
+
+
+def test_a_folder_that_cannot_be_opened_is_reported(roll: Path, locked: Path) -> None:
+    unreadable: list[tuple[Path, str]] = []
+    found = find_photos([roll], unreadable)
+    assert unreadable == [(locked, "Permission denied")]
+    assert found and not any(locked in path.parents for path in found)
+
+
+def test_the_command_line_says_what_it_could_not_open(roll: Path, locked: Path, capsys) -> None:
+    from thetadesk import cli
+
+    assert cli.main(["check", str(roll)]) == cli.EXIT_INCOMPLETE
+    err = capsys.readouterr().err
+    assert f"warning: cannot open the folder {locked} (Permission denied)" in err
+    assert cli.main(["check", str(locked)]) == 2
+    assert "no JPEG files could be read in" in capsys.readouterr().err

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -214,3 +216,31 @@ def test_a_private_photo_with_gps_is_not_held(qtbot, make_window, server, tmp_pa
     drop(window, file_urls(located, unlocated))
     qtbot.waitUntil(lambda: all_final(window, 2), timeout=30_000)
     assert {state_of(window, path) for path in (located, unlocated)} == {UploadState.UPLOADED}
+
+
+def test_a_dropped_folder_that_cannot_be_opened_is_told(
+    qtbot, make_window, server, theta_files, monkeypatch
+):
+    told: list[dict] = []
+    monkeypatch.setattr(confirm, "tell", lambda parent=None, **kwargs: told.append(kwargs))
+    locked = theta_files["folder"]
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        # Tests run as root, whom permissions do not stop: refuse as for another user.
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    window = make_window(sign_in(server.url))
+    drop(window, file_urls(theta_files["ok"], locked))
+    qtbot.waitUntil(lambda: bool(told), timeout=30_000)
+    assert told == [
+        {
+            "title": "Some folders could not be opened",
+            "text": f"Photos in {locked} were not added: Permission denied.",
+        }
+    ]
+    qtbot.waitUntil(lambda: all_final(window, 1), timeout=30_000)
+    assert [row.path for row in window.model.rows] == [theta_files["ok"]]

@@ -13,17 +13,22 @@ PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg"})
 _IGNORED_NAMES = frozenset({"thumbs.db", ".ds_store"})
 
 
-def find_photos(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+def find_photos(
+    paths: Iterable[str | os.PathLike[str]], unreadable: list[tuple[Path, str]] | None = None
+) -> list[Path]:
     """Files given explicitly are kept whatever their name, so they get a verdict; folders
     are searched recursively for .jpg/.jpeg files, skipping hidden folders, macOS AppleDouble
     `._*` companions and system files. Each folder's results are sorted; duplicates dropped.
+
+    `unreadable` gets (folder, why) for each folder that could not be listed, so the caller
+    can say so: its photos are missing from the result.
     """
     found: list[Path] = []
     seen: set[str] = set()
     visited_dirs: set[str] = set()
     for given in paths:
         path = Path(given)
-        candidates = _walk(path, visited_dirs) if path.is_dir() else [path]
+        candidates = _walk(path, visited_dirs, unreadable) if path.is_dir() else [path]
         for candidate in candidates:
             key = os.path.normcase(os.path.abspath(candidate))
             if key not in seen:
@@ -38,7 +43,9 @@ def is_photo_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in PHOTO_SUFFIXES
 
 
-def _walk(top: Path, visited_dirs: set[str]) -> list[Path]:
+def _walk(
+    top: Path, visited_dirs: set[str], unreadable: list[tuple[Path, str]] | None
+) -> list[Path]:
     photos: list[str] = []
     stack = [top]  # iterative: a deep tree cannot hit the recursion limit
     while stack:
@@ -57,6 +64,8 @@ def _walk(top: Path, visited_dirs: set[str]) -> list[Path]:
                         photos.append(entry.path)
         except OSError as error:
             log.warning("cannot list %s: %s", folder, error)
+            if unreadable is not None:
+                unreadable.append((folder, error.strerror or str(error)))
     found = [Path(photo) for photo in photos]
     if _PLAIN_SEPARATOR:
         # Path order is the order of the paths' parts: their normalised text split at "/"

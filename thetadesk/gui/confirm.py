@@ -1,6 +1,8 @@
-"""Questions the window asks before doing something that cannot be undone.
+"""Questions the window asks before doing something that cannot be undone, and notices
+it must not let pass unseen.
 
-`ask()` is the one entry point; tests patch it (pytest-qt cannot click a modal box).
+`ask()` and `tell()` are the entry points; tests patch them (pytest-qt cannot click a
+modal box).
 """
 
 from __future__ import annotations
@@ -36,5 +38,17 @@ def ask(
     try:
         box.exec()
         return box.clickedButton() is ok
+    finally:
+        box.deleteLater()
+
+
+def tell(parent: QWidget | None, *, title: str, text: str) -> None:
+    """Show a modal notice of something the user must not miss (tests patch it too)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setText(text)
+    try:
+        box.exec()
     finally:
         box.deleteLater()

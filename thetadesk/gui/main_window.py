@@ -47,7 +47,7 @@ from thetadesk.core.api import Image360Client
 from thetadesk.core.credentials import CredentialStore
 from thetadesk.core.engine import EngineSettings, QueueStatus, UploadEngine
 from thetadesk.core.errors import InsecureServerUrl, SignInRequired
-from thetadesk.core.inspection import Inspection, inspect_file
+from thetadesk.core.inspection import Inspection, inspect_file, printable_path
 from thetadesk.core.metadata_fix import MetadataFixError, fix_into_copy, why_not_fixable
 from thetadesk.core.paths import AppPaths
 from thetadesk.core.queue_store import AddOutcome, ItemState, QueueItem, QueueStore, QueueStoreError
@@ -666,21 +666,36 @@ class MainWindow(QMainWindow):
             return
         settings = self.app_settings
 
-        def enqueue() -> list[tuple[QueueItem, AddOutcome]]:
+        def enqueue() -> tuple[list[tuple[QueueItem, AddOutcome]], list[tuple[Path, str]]]:
+            unreadable: list[tuple[Path, str]] = []
             try:
-                photos = find_photos(paths)
+                photos = find_photos(paths, unreadable)
             except OSError as exc:
                 log.warning("could not list the dropped files: %s", exc)
                 photos = []
-            return engine.enqueue_each(
+            added = engine.enqueue_each(
                 (path, settings.upload_fields(path, n)) for n, path in enumerate(photos, start=1)
             )
+            return added, unreadable
 
         self._command(enqueue, self._on_enqueued)
 
-    def _on_enqueued(self, results: list[tuple[QueueItem, AddOutcome]]) -> None:
+    def _on_enqueued(
+        self, outcome: tuple[list[tuple[QueueItem, AddOutcome]], list[tuple[Path, str]]]
+    ) -> None:
+        results, unreadable = outcome
+        if unreadable:
+            # Said where it cannot be missed: the photos in these folders are not queued.
+            folder, why = unreadable[0]
+            more = f" and {len(unreadable) - 1} more" if len(unreadable) > 1 else ""
+            confirm.tell(
+                self,
+                title="Some folders could not be opened",
+                text=f"Photos in {printable_path(folder)}{more} were not added: {why}.",
+            )
         if not results:
-            self.statusBar().showMessage("No JPEG photos found in what was added.", 5000)
+            if not unreadable:
+                self.statusBar().showMessage("No JPEG photos found in what was added.", 5000)
             return
         added = [item for item, outcome in results if outcome is not AddOutcome.ALREADY]
         # SQLite can hand a removed row's id to a new one: let that id show again. The rows
