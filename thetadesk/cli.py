@@ -70,10 +70,18 @@ def _err(line: str) -> None:
     print(f"thetadesk: {line}", file=sys.stderr, flush=True)
 
 
-def _shown_path(path: Path) -> str:
+def _shown_path(path: str | os.PathLike[str]) -> str:
     # Names that are not valid UTF-8 (possible on Linux) must still print: bad bytes as \xNN,
-    # the same text as in --json output and the upload queue.
-    return printable_path(path)
+    # the same text as in --json output and the upload queue. Control characters, legal in
+    # a name, are escaped too: a newline would split a line that scripts read one per
+    # file, and an escape sequence would reach the terminal (retitle it, recolour it).
+    text = printable_path(path)
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
 
 
 def _json_text(data: object) -> str:
@@ -171,7 +179,7 @@ def _find_photos(paths: Sequence[str]) -> tuple[list[Path], bool]:
         _err(f"warning: cannot open the folder {_shown_path(folder)} ({why}); "
              "photos in it were left out")  # fmt: skip
     if paths and not files:
-        where = ", ".join(paths)
+        where = ", ".join(_shown_path(path) for path in paths)
         if unreadable:
             raise CliError(f"no JPEG files could be read in {where}")
         raise CliError(f"no JPEG files found in {where}")

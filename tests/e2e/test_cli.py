@@ -124,6 +124,20 @@ def test_a_photo_with_gps_is_warned_of_unless_it_goes_private(server, tmp_path):
     assert public_of == {"R0000011": True, "R0000012": True, "R0000013": False, "R0000014": True}
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows names cannot hold these")
+def test_control_characters_in_a_name_reach_the_terminal_escaped(tmp_path):
+    name = "a\x1b]0;pwned\x07\x1b[31mred\nline.JPG"
+    make_theta_jpeg(tmp_path / name, seed=21)
+    result = run_cli("check", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    [line] = [line for line in result.stdout.splitlines() if "pwned" in line]
+    assert line.startswith("ok ") and "a\\x1b]0;pwned\\x07\\x1b[31mred\\nline.JPG" in line
+    # --json keeps the real name: JSON escapes it, and a script gets the path back.
+    data = json.loads(run_cli("check", "--json", str(tmp_path)).stdout)
+    assert [Path(row["path"]).name for row in data] == [name]
+
+
 def test_uploaded_bytes_are_the_original_file(server, batch):
     assert run_cli("upload", *connection(server), str(batch["v"])).returncode == 0
     client = signed_in_client(server)
