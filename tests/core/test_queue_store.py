@@ -156,10 +156,14 @@ def test_retry_remove_and_clear_finished(store: QueueStore, tmp_path: Path) -> N
     store.update(ids[0], state=ItemState.UPLOADED)
     store.update(ids[1], state=ItemState.FAILED, reason="boom")
     store.update(ids[2], state=ItemState.SKIPPED)
-    assert store.retry() == 1
+    rejected = store.add(SERVER, USER, tmp_path / "fisheye.jpg")[0].id
+    store.update(rejected, state=ItemState.FAILED, verdict="rejected", reason="stitch it")
+    assert store.retry() == 1  # not the rejected file: its bytes would be rejected again
     assert store.get(ids[1]).state is ItemState.QUEUED  # type: ignore[union-attr]
+    assert store.get(rejected).state is ItemState.FAILED  # type: ignore[union-attr]
+    assert store.retry([rejected]) == 1  # asked for by name, it is checked again
     assert store.clear_finished() == 2
-    assert store.remove([ids[3]]) == 1
+    assert store.remove([ids[3], rejected]) == 2
     assert [i.id for i in store.items()] == [ids[1]]
 
 

@@ -717,11 +717,15 @@ class QueueStore:
         return self._update(conn, item_id, changes, current=current)
 
     def retry(self, item_ids: Iterable[int] | None = None) -> int:
-        """Failed and cancelled rows (all, or these) go back to `queued`."""
+        """Failed and cancelled rows (all, or these) go back to `queued`. "All" leaves out
+        rejected files: checking the same bytes again cannot change their verdict (a file
+        changed since is queued again when it is added again)."""
         sql = (
             "UPDATE items SET state = ?, reason = '', retryable = 0, attempts = 0, "
             "server_errors = 0, updated_at = ? WHERE state IN (?, ?)"
         )
+        if item_ids is None:
+            sql += " AND verdict IS NOT 'rejected'"
         args: list[Any] = [
             ItemState.QUEUED.value,
             time.time(),
