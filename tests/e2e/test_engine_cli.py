@@ -26,6 +26,7 @@ from tests.support.engine_harness import (
 )
 from tests.support.live_server import start_server
 from tests.support.theta_fixtures import make_dualfisheye
+from thetadesk.core.engine import ALREADY_THERE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,6 +108,22 @@ def test_upload_again_sends_nothing_twice_and_queue_shows_it(server, tmp_path: P
     assert run_cli(state, "queue", "remove", str(folder / "nope.JPG")).returncode == 1
     assert "removed 3 finished files" in run_cli(state, "queue", "clear-finished").stdout
     assert json.loads(run_cli(state, "queue", "--json").stdout) == []
+
+
+def test_a_photo_the_server_already_has_says_its_details_there_stay(server, tmp_path) -> None:
+    """The queue forgot it (cleared), the server did not: the server keeps its copy and its
+    details, and the file's line says so instead of a plain "uploaded"."""
+    state = tmp_path / "state"
+    [photo] = make_batch(tmp_path / "roll", 1)
+    first = run_cli(state, *upload_args(server, photo), "--description", "first")
+    assert first.returncode == 0, first.stderr
+    assert run_cli(state, "queue", "clear-finished").returncode == 0
+    second = run_cli(state, *upload_args(server, photo), "--description", "second")
+    assert second.returncode == 0, second.stderr
+    assert ALREADY_THERE in second.stdout
+    client = signed_in(server.url)
+    [stored] = [p for p in client.list_photos() if p["sha256"] == sha256_of(photo)]
+    assert stored["description"] == "first"
 
 
 def test_kill_9_at_random_moments_loses_and_duplicates_nothing(server, tmp_path: Path) -> None:

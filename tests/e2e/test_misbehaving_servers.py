@@ -43,6 +43,7 @@ from tests.support.other_host import OtherHost
 from tests.support.theta_fixtures import make_theta_jpeg
 from thetadesk.core.api import Image360Client
 from thetadesk.core.engine import (
+    ALREADY_THERE,
     EngineSettings,
     ItemChanged,
     QueueStatus,
@@ -277,7 +278,7 @@ def test_an_html_502_from_a_proxy_waits_then_goes_on_without_a_second_copy(
         run = run_engine(proxy, tokens, batch)
     assert run.result.status is QueueStatus.IDLE
     odd = run.item(batch.files[1])
-    assert (odd.state, odd.reason) == (ItemState.UPLOADED, "already on the server")
+    assert (odd.state, odd.reason) == (ItemState.UPLOADED, ALREADY_THERE)
     assert f"will retry: {HTML_REASON}" in run.reasons(batch.files[1])
     assert HTML_REASON in run.waiting_reasons()
     run.assert_uploaded_cleanly(batch.others(1))
@@ -290,7 +291,7 @@ def test_an_html_502_from_a_proxy_waits_then_goes_on_without_a_second_copy(
         cli = run_cli(tmp_path / "state", proxy.url, *cli_batch.files)
     assert cli.returncode == 0, cli.stderr
     assert f"waiting      {HTML_REASON}; trying again in" in cli.stdout
-    assert line_for(cli.stdout, cli_batch.files[1]).endswith(", already on the server)")
+    assert line_for(cli.stdout, cli_batch.files[1]).endswith(f", {ALREADY_THERE})")
     assert "3 of 3 files uploaded" in cli.stdout
     assert_each_once(server, tokens, cli_batch.files)
     cli_batch.assert_untouched()
@@ -437,7 +438,7 @@ def test_an_upload_answer_and_list_items_without_id(proxy, server, tokens, tmp_p
     assert no_id.reason == "the server's answer gave no photo id"
     found = run.item(batch.files[2])
     assert (found.state, found.photo_id) == (ItemState.UPLOADED, None)
-    assert found.reason == "already on the server"
+    assert found.reason == ALREADY_THERE
     run.assert_uploaded_cleanly(batch.files[:1])
     assert upload_posts(played) == 3
     assert_each_once(server, tokens, batch.files)
@@ -453,7 +454,7 @@ def test_an_upload_answer_and_list_items_without_id(proxy, server, tokens, tmp_p
     assert line_for(cli.stdout, cli_batch.files[1]).endswith(
         "  (the server's answer gave no photo id)"
     )
-    assert line_for(cli.stdout, cli_batch.files[2]).endswith("  (already on the server)")
+    assert line_for(cli.stdout, cli_batch.files[2]).endswith(f"  ({ALREADY_THERE})")
     assert_each_once(server, tokens, cli_batch.files)
     cli_batch.assert_untouched()
     # `thetadesk list` shows photos without ids too (the list rule strips every id).
@@ -604,7 +605,7 @@ def test_an_answer_slower_than_the_timeout_is_retried_without_a_duplicate(
         run = run_engine(proxy, tokens, batch, read_timeout=1.0)
     assert run.result.status is QueueStatus.IDLE
     slow = run.item(batch.files[1])
-    assert (slow.state, slow.reason) == (ItemState.UPLOADED, "already on the server")
+    assert (slow.state, slow.reason) == (ItemState.UPLOADED, ALREADY_THERE)
     assert f"will retry: {late(1)}" in run.reasons(batch.files[1])
     assert late(1) in run.waiting_reasons()
     run.assert_uploaded_cleanly(batch.others(1))
@@ -618,7 +619,7 @@ def test_an_answer_slower_than_the_timeout_is_retried_without_a_duplicate(
         cli = run_cli(tmp_path / "state", proxy.url, *cli_batch.files, timeout=4.0)
     assert cli.returncode == 0, cli.stderr
     assert f"waiting      {late(4)}; trying again in" in cli.stdout
-    assert line_for(cli.stdout, cli_batch.files[1]).endswith(", already on the server)")
+    assert line_for(cli.stdout, cli_batch.files[1]).endswith(f", {ALREADY_THERE})")
     assert_each_once(server, tokens, cli_batch.files)
     cli_batch.assert_untouched()
 

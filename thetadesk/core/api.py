@@ -178,6 +178,14 @@ def error_from_response(response: requests.Response) -> ApiError:
     )
 
 
+class UploadedPhoto(dict[str, Any]):
+    """The server's answer to an upload: the photo's fields, as far as it gives them."""
+
+    already_there = False
+    """The server had these bytes already and kept its own copy (and its details: a new
+    title, description or privacy did not replace them)."""
+
+
 class Image360Client:
     """Signs in, refreshes, lists, uploads and deletes photos on one image360 server."""
 
@@ -424,7 +432,7 @@ class Image360Client:
         should_cancel: CancelCheck | None = None,
         fresh_connection: bool = False,
         expect: tuple[int, int] | None = None,
-    ) -> dict[str, Any]:
+    ) -> UploadedPhoto:
         """Stream one photo's original bytes as multipart field `image`; return the item.
 
         expect: the file's (size, mtime_ns) when it was checked; a file that changed since
@@ -465,5 +473,8 @@ class Image360Client:
             data = response.json()
         except ValueError:
             data = {}
-        # The demo server's clients ignore the body; ours answers with the created photo.
-        return data if isinstance(data, dict) else {}
+        # The demo server's clients ignore the body; ours answers with the created photo,
+        # or with 200 and the photo it already had with these bytes.
+        photo = UploadedPhoto(data if isinstance(data, dict) else {})
+        photo.already_there = response.status_code == 200 and "id" in photo
+        return photo

@@ -140,6 +140,9 @@ class Backoff:
 
 MAX_PARALLEL_UPLOADS = 8  # the HTTP session keeps more connections than this (16)
 
+# An upload the server already had (same bytes): its copy, with its own title,
+# description and privacy, is the one that counts.
+ALREADY_THERE = "already on the server; its title, description and privacy there are unchanged"
 GPS_HELD_REASON = "held: it carries its GPS position, which a public upload publishes"
 
 
@@ -1052,7 +1055,7 @@ class UploadEngine:
                 self._upload_failed(item, exc)
                 return
             if existing is not None:
-                self._succeeded(item, existing, reason="already on the server")
+                self._succeeded(item, existing, reason=ALREADY_THERE)
                 return
 
         def progress(sent: int, total: int) -> None:
@@ -1104,7 +1107,7 @@ class UploadEngine:
                 unclear=True,
             )
             return
-        self._succeeded(item, photo)
+        self._succeeded(item, photo, reason=ALREADY_THERE if photo.already_there else "")
 
     def _succeeded(self, item: QueueItem, photo: Mapping[str, Any], reason: str = "") -> None:
         photo_id = photo.get("id")
