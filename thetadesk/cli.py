@@ -173,6 +173,9 @@ def _describe(inspection: Inspection) -> str:
 def _find_photos(paths: Sequence[str]) -> tuple[list[Path], bool]:
     """find_photos, with a warning for each folder that could not be opened; (files,
     whether everything could be read)."""
+    if any(not path for path in paths):
+        # Path("") is the current folder: an unset shell variable must not check all of it.
+        raise CliError("an empty path was given")
     unreadable: list[tuple[Path, str]] = []
     files = find_photos(paths, unreadable)
     for folder, why in unreadable:
@@ -445,11 +448,22 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
+    from thetadesk.core.errors import ApiError
+
     client = _connect(args)
+    missing = 0
     for photo_id in args.ids:
-        client.delete_photo(photo_id)
+        try:
+            client.delete_photo(photo_id)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            # Gone already, or someone else's: the other ids are still deleted.
+            missing += 1
+            _err(f"no photo {photo_id} of yours on {client.base_url}")
+            continue
         _out(f"deleted {photo_id}")
-    return EXIT_OK
+    return EXIT_INCOMPLETE if missing else EXIT_OK
 
 
 # -- parsing -------------------------------------------------------------------------------

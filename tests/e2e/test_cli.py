@@ -192,6 +192,42 @@ def test_bad_upload_options_are_usage_errors_before_any_sign_in(batch, unused_po
     assert "Traceback" not in result.stderr and "Cannot reach" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("server_address", "says"),
+    [
+        ("not a url", "thetadesk: Not a server address: 'not a url'"),
+        ("https://example.invalid:port", "thetadesk: Not a server address: "),
+    ],
+)
+def test_a_server_address_that_is_not_one_says_so(batch, server_address, says):
+    result = run_cli("list", "--server", server_address, "--username", DEMO_USER)
+    assert result.returncode == 2
+    assert result.stderr.startswith(says), result.stderr
+
+
+def test_a_server_address_with_a_path_too_much_says_to_check_it(server):
+    result = run_cli("list", "--server", server.url.rstrip("/") + "/api/", "--username", DEMO_USER)
+    assert result.returncode == 2
+    assert "has no image360 sign-in (api/token/ answered 404 Not Found)" in result.stderr
+    assert "check the server address" in result.stderr
+
+
+def test_deleting_a_photo_that_is_not_there_says_so_and_goes_on(server, batch):
+    assert run_cli("upload", *connection(server), str(batch["v"])).returncode == 0
+    [photo] = signed_in_client(server).list_photos()
+    result = run_cli("delete", *connection(server), "99999", str(photo["id"]))
+    assert result.returncode == 1
+    assert f"no photo 99999 of yours on {server.url}" in result.stderr
+    assert f"deleted {photo['id']}" in result.stdout
+    assert signed_in_client(server).list_photos() == []
+
+
+def test_an_empty_path_is_refused_rather_than_the_current_folder_checked(batch):
+    result = run_cli("check", "")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "thetadesk: an empty path was given"
+
+
 def test_unreachable_server_is_one_line_exit_2(batch, unused_port):
     result = run_cli("list", "--server", f"http://127.0.0.1:{unused_port}", "--username", DEMO_USER)
     assert result.returncode == 2

@@ -56,7 +56,7 @@ def is_loopback_host(host: str) -> bool:
 
 def normalize_server_url(url: str, *, allow_http: bool = False) -> str:
     """Return the base URL with one trailing slash; refuse plain http to remote hosts."""
-    url = url.strip()
+    given = url = url.strip()
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
@@ -66,8 +66,17 @@ def normalize_server_url(url: str, *, allow_http: bool = False) -> str:
             "The server address holds a user name or password: give only the address, and "
             "sign in with the user name and password."
         )
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InsecureServerUrl(f"Not a server address: {url!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise InsecureServerUrl(f"Not a server address: {given!r}") from None
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in {"http", "https"}
+        or not host
+        or any(char.isspace() or char in '<>"{}|\\^`' for char in host)
+    ):
+        raise InsecureServerUrl(f"Not a server address: {given!r}")
     if parts.scheme == "http" and not allow_http and not is_loopback_host(parts.hostname):
         raise InsecureServerUrl(
             f"Refusing plain http:// for {parts.hostname}: passwords and photos would travel "
@@ -378,6 +387,13 @@ class Image360Client:
         )
         if response.status_code in {400, 401}:
             raise SignInRequired(_error_detail(response)[1], status=401)
+        if response.status_code in {404, 405}:
+            # Not an image360 server there, or the address has a path too much (".../api/").
+            raise ApiError(
+                f"{self.base_url} has no image360 sign-in (api/token/ answered "
+                f"{_status_text(response)}): check the server address",
+                status=response.status_code,
+            )
         if not response.ok:
             raise error_from_response(response)
         data = self._json(response, "the sign-in")
