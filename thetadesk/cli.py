@@ -526,12 +526,11 @@ def _parallel_uploads(text: str) -> int:
 
 
 def _license_link(text: str) -> str:
-    # The server refuses anything else, but only after the photo was sent.
-    from urllib.parse import urlsplit
+    from thetadesk.core.uploader import license_link_problem
 
-    parts = urlsplit(text)
-    if text and not (parts.scheme in ("http", "https") and parts.hostname):
-        raise argparse.ArgumentTypeError(f"not a web address starting with https://: {text!r}")
+    problem = license_link_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem.removeprefix("license link: "))
     return text
 
 

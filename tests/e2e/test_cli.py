@@ -178,7 +178,7 @@ def test_the_servers_field_errors_read_as_sentences(server, batch):
         (["--parallel", "0"], "not a number from 1 to 8: '0'"),
         (["--parallel", "9"], "not a number from 1 to 8: '9'"),
         (["--parallel", "three"], "not a number from 1 to 8: 'three'"),
-        (["--license-link", "notaurl"], "not a web address starting with https://: 'notaurl'"),
+        (["--license-link", "notaurl"], "not a web address starting with https:// ('notaurl')"),
     ],
 )
 def test_bad_upload_options_are_usage_errors_before_any_sign_in(batch, unused_port, option, says):

@@ -158,6 +158,13 @@ def test_per_photo_edits_before_sending(qtbot, make_window, server, theta_files)
     panel.title_edit.setText("Kitchen, north wall")
     panel.description_edit.setPlainText("Before the renovation")
     panel.category_box.setCurrentText("REAL_ESTATE")
+    # A license link the server would refuse (after taking the photo) is caught here.
+    panel.license_edit.setText("not a link")
+    panel.save_button.click()
+    assert "License link: not a web address" in panel.form_note.text()
+    assert window.wait_for_commands()
+    assert window.model.row_for(ok).item.fields.get("title") != "Kitchen, north wall"
+    panel.license_edit.setText("https://creativecommons.org/licenses/by/4.0/")
     panel.save_button.click()
     qtbot.waitUntil(
         lambda: window.model.row_for(ok).item.fields.get("title") == "Kitchen, north wall",
@@ -169,6 +176,7 @@ def test_per_photo_edits_before_sending(qtbot, make_window, server, theta_files)
     assert photo["title"] == "Kitchen, north wall"
     assert photo["description"] == "Before the renovation"
     assert photo["category"] == "REAL_ESTATE"
+    assert photo["license_link"] == "https://creativecommons.org/licenses/by/4.0/"
     assert photo["camera_model"] == "V"  # still from the file
     assert not panel.save_button.isEnabled()  # sent: no more edits
 

@@ -79,6 +79,10 @@ def test_the_dialog_offers_presets_and_refuses_what_cannot_work(qtbot):
     assert "unknown {date}" in dialog.problem_label.text()
     assert dialog.result() != dialog.DialogCode.Accepted
     dialog.title_edit.setText("{stem} by me")
+    dialog.license_edit.setText("creativecommons.org/licenses/by/4.0/")
+    dialog.accept()
+    assert "license link: not a web address" in dialog.problem_label.text()
+    dialog.license_edit.setText("")
     chosen = dialog.chosen()
     assert isinstance(chosen, AppSettings)
     assert chosen.server_url == "https://demo.example"

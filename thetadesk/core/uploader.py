@@ -25,6 +25,23 @@ log = logging.getLogger(__name__)
 CATEGORIES = ("OTHER", "AUTOMOTIVE", "REAL_ESTATE", "CONSTRUCTION", "GIS")
 
 
+def license_link_problem(text: str) -> str:
+    """Why the server would refuse this license link ("" when it would not, or is empty).
+    Checked before anything is sent: the server says so only after taking the photo."""
+    from urllib.parse import urlsplit
+
+    if not text:
+        return ""
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in text):
+        return f"license link: not a web address starting with https:// ({text!r})"
+    return ""
+
+
 @dataclass(frozen=True)
 class UploadDefaults:
     """Batch-wide form values; the title comes from the file name unless given."""

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from thetadesk.core.engine import default_title
 from thetadesk.core.inspection import Inspection
 from thetadesk.core.queue_store import ItemState, printable_path
-from thetadesk.core.uploader import CATEGORIES
+from thetadesk.core.uploader import CATEGORIES, license_link_problem
 from thetadesk.gui.metadata_panel import MetadataPanel
 from thetadesk.gui.photo_model import PhotoRow
 from thetadesk.gui.tile_delegate import state_line
@@ -196,5 +196,11 @@ class DetailsPanel(QWidget):
         }
 
     def _save(self) -> None:
-        if self._row is not None:
-            self.fieldsEdited.emit(self._row.item_id, self.form_values())
+        if self._row is None:
+            return
+        values = self.form_values()
+        problem = license_link_problem(values["license_link"])
+        if problem:  # the server would refuse it, but only after taking the photo
+            self.form_note.setText(problem[0].upper() + problem[1:])
+            return
+        self.fieldsEdited.emit(self._row.item_id, values)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from thetadesk.core.api import normalize_server_url
 from thetadesk.core.errors import InsecureServerUrl
-from thetadesk.core.uploader import CATEGORIES
+from thetadesk.core.uploader import CATEGORIES, license_link_problem
 from thetadesk.gui.settings import (
     MAX_PARALLEL_UPLOADS,
     SERVER_PRESETS,
@@ -210,7 +210,9 @@ class SettingsDialog(QDialog):
         except InsecureServerUrl as exc:
             return str(exc)
         pattern = self.title_edit.text().strip() or "{stem}"
-        problem = title_pattern_problem(pattern)
+        problem = title_pattern_problem(pattern) or license_link_problem(
+            self.license_edit.text().strip()
+        )
         if problem:
             return problem
         return replace(
