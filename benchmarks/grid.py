@@ -97,6 +97,11 @@ def child(argv: list[str]) -> None:
         client = Image360Client(url)
         client.tokens.set(access, refresh)
         session = Session(client, "tutorial", remember=False)
+        # The batch's photos carry GPS positions, as THETA photos do; by default the window
+        # holds public ones until the user confirms, which would stop the measured upload.
+        from thetadesk.gui.settings import SettingsStore
+
+        SettingsStore(AppPaths.default().settings_file).update(public_gps="send")
     window = MainWindow(session, paths=AppPaths.default())
     window.show()
     deadline = time.monotonic() + 30
