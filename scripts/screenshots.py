@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         app.setWindowIcon(app_icon())
 
         # A slow link, so the picture shows files waiting, going and done at once.
-        link = {"delay": 0.012}
+        link = {"delay": 0.05}
         real_upload = Image360Client.upload_photo
 
         def slow_upload(self, path, fields, *, on_progress=None, **kwargs):  # type: ignore[no-untyped-def]
