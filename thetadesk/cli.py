@@ -402,12 +402,14 @@ def cmd_queue(args: argparse.Namespace) -> int:
         if action == "remove":
             missing = []
             for path in args.paths:
-                found = store.find_by_path(path)
+                # A file's rows, else (a folder) the rows of every file in it.
+                found = store.find_by_path(path) or store.find_under(path)
                 if not found:
-                    missing.append(path)
+                    missing.append(_shown_path(path))
                     continue
                 store.remove(item.id for item in found)
-                _out(f"removed      {_shown_path(found[0].path)}")
+                for shown in dict.fromkeys(_shown_path(item.path) for item in found):
+                    _out(f"removed      {shown}")
             if missing:
                 _err("not in the queue: " + ", ".join(missing))
                 return EXIT_INCOMPLETE

@@ -109,6 +109,19 @@ def test_upload_again_sends_nothing_twice_and_queue_shows_it(server, tmp_path: P
     assert "removed 3 finished files" in run_cli(state, "queue", "clear-finished").stdout
     assert json.loads(run_cli(state, "queue", "--json").stdout) == []
 
+    # A folder: every file of it, at any depth (and nothing of a folder that only starts
+    # with the same name).
+    (folder / "day2").mkdir()
+    deeper = make_batch(folder / "day2", 1)
+    beside = make_batch(tmp_path / "roll-2", 1)
+    run_cli(state, *upload_args(server, folder, *beside))
+    assert len(json.loads(run_cli(state, "queue", "--json").stdout)) == 6
+    removed = run_cli(state, "queue", "remove", str(folder))
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.count("removed ") == 5
+    left = [Path(row["path"]) for row in json.loads(run_cli(state, "queue", "--json").stdout)]
+    assert left == beside and deeper[0] not in left
+
 
 def test_a_photo_the_server_already_has_says_its_details_there_stay(server, tmp_path) -> None:
     """The queue forgot it (cleared), the server did not: the server keeps its copy and its

@@ -377,6 +377,16 @@ class QueueStore:
             ).fetchall()
         return [_row_to_item(row) for row in rows]
 
+    def find_under(self, folder: str | os.PathLike[str] | bytes) -> list[QueueItem]:
+        """Rows of files inside this folder, at any depth."""
+        prefix = encode_path(folder).rstrip(os.fsencode(os.sep)) + os.fsencode(os.sep)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM items WHERE substr(path, 1, ?) = ? ORDER BY id",
+                (len(prefix), prefix),
+            ).fetchall()
+        return [_row_to_item(row) for row in rows]
+
     def count_work(self, server: str, username: str) -> int:
         """Rows that still need the engine: queued, checking, ready or uploading."""
         with self._lock:
