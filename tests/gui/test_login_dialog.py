@@ -55,6 +55,11 @@ def test_return_in_the_password_field_signs_in(qtbot, live_server):
     dialog.password_edit.setText(DEMO_PASSWORD)
     with qtbot.waitSignal(dialog.accepted, timeout=15_000):
         qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+        # An impatient second Return while it signs in must not cancel it.
+        assert dialog.busy
+        focused = dialog.focusWidget() or dialog
+        qtbot.keyClick(focused, Qt.Key.Key_Return)
+        assert dialog.isVisible()  # not cancelled
     assert dialog.session is not None and dialog.session.client.tokens.signed_in
 
 

@@ -103,6 +103,10 @@ class LoginDialog(QDialog):
             "Sign in", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.sign_in_button.setDefault(True)
+        # While signing in the fields are disabled and focus moves on to Cancel: as an
+        # auto-default button it would become the default, and a second Return cancel.
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setAutoDefault(False)
         self.buttons.accepted.connect(self.sign_in)
         self.buttons.rejected.connect(self.reject)
 
