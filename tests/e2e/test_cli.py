@@ -179,6 +179,7 @@ def test_the_servers_field_errors_read_as_sentences(server, batch):
         (["--parallel", "9"], "not a number from 1 to 8: '9'"),
         (["--parallel", "three"], "not a number from 1 to 8: 'three'"),
         (["--license-link", "notaurl"], "not a web address starting with https:// ('notaurl')"),
+        (["--license-link", "https://[x"], "not a web address starting with https://"),
     ],
 )
 def test_bad_upload_options_are_usage_errors_before_any_sign_in(batch, unused_port, option, says):
@@ -197,6 +198,8 @@ def test_bad_upload_options_are_usage_errors_before_any_sign_in(batch, unused_po
     [
         ("not a url", "thetadesk: Not a server address: 'not a url'"),
         ("https://example.invalid:port", "thetadesk: Not a server address: "),
+        ("https://[::1", "thetadesk: Not a server address: 'https://[::1'"),
+        ("http://[abc]:80", "thetadesk: Not a server address: 'http://[abc]:80'"),
     ],
 )
 def test_a_server_address_that_is_not_one_says_so(batch, server_address, says):

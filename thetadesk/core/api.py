@@ -59,7 +59,10 @@ def normalize_server_url(url: str, *, allow_http: bool = False) -> str:
     given = url = url.strip()
     if "://" not in url:
         url = "https://" + url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "https://[::1": a bracket that never closes
+        raise InsecureServerUrl(f"Not a server address: {given!r}") from None
     if "@" in parts.netloc:
         # Not echoed back: it may hold a password, which must not reach a log or a dialog.
         raise InsecureServerUrl(
@@ -68,9 +71,9 @@ def normalize_server_url(url: str, *, allow_http: bool = False) -> str:
         )
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
+        host = parts.hostname or ""
+    except ValueError:  # "http://[abc]:80": not an IPv6 address in the brackets
         raise InsecureServerUrl(f"Not a server address: {given!r}") from None
-    host = parts.hostname or ""
     if (
         parts.scheme not in {"http", "https"}
         or not host
@@ -320,8 +323,18 @@ class Image360Client:
         """Send with the access token, renewed first when it is about to expire; on 401
         refresh once (single-flight) and retry once."""
         token = self.tokens.access
-        if token is None or self.tokens.renewal_due():
-            token = self.tokens.refresh(token, self._refresh_call)
+        if token is None:
+            token = self.tokens.refresh(None, self._refresh_call)
+        elif self.tokens.renewal_due():
+            try:
+                token = self.tokens.refresh(token, self._refresh_call)
+            except SignInRequired:
+                raise
+            except ApiError as exc:
+                # Early, the token still works: a renewal the server could not do now (busy,
+                # a network hiccup) is tried again with the next request; a 401 still
+                # refreshes below.
+                log.info("renewing the session early failed (%s); carrying on", exc)
         for attempt in range(2):
             kwargs = make_body() if make_body else {}
             try:

@@ -34,10 +34,11 @@ def license_link_problem(text: str) -> str:
         return ""
     try:
         parts = urlsplit(text)
-        host = parts.hostname
-    except ValueError:
-        host = None
-    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in text):
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # "https://[x": a bracket that never closes
+        ok = False
+    if not ok or any(char.isspace() for char in text):
         return f"license link: not a web address starting with https:// ({text!r})"
     return ""
 
