@@ -20,8 +20,11 @@ def jwt(claims: object) -> str:
 
 
 class Clock:
+    """time.monotonic (`now`) and time.time (`wall`), moved by hand."""
+
     def __init__(self) -> None:
         self.now = 1000.0
+        self.wall = 1_800_000_000.0
 
     def __call__(self) -> float:
         return self.now
@@ -31,6 +34,7 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
     monkeypatch.setattr(tokens.time, "monotonic", fake)
+    monkeypatch.setattr(tokens.time, "time", lambda: fake.wall)
     return fake
 
 
@@ -95,3 +99,13 @@ def test_without_a_lifetime_or_a_session_nothing_is_due(clock: Clock) -> None:
     clock.now += 10**6
     keeper.clear()
     assert not keeper.renewal_due()
+
+
+def test_after_the_computer_slept_the_token_is_due(clock: Clock) -> None:
+    # The monotonic clock stands still while the computer sleeps (Linux, macOS); the wall
+    # clock does not.
+    keeper = TokenKeeper()
+    keeper.set(jwt({"iat": 0, "exp": 300}), "refresh")
+    clock.now += 10
+    clock.wall += 3600
+    assert keeper.renewal_due()

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.jwt_clock import wait_until_expired
 from thetadesk.core.api import Image360Client
-from thetadesk.core.errors import SignInRequired
+from thetadesk.core.errors import ServerUnreachable, SignInRequired
 
 DEMO_USER, DEMO_PASSWORD = "tutorial", "theta360DotGuide"
 
@@ -52,6 +52,34 @@ def test_an_access_token_about_to_expire_is_renewed_before_the_call(short_token_
     assert client.tokens.access != first_access
     # Renewed first, so the call itself was never refused (an upload is not sent twice).
     assert requests_seen == ["/api/token/refresh/", "/api/user-photo/"]
+
+
+def test_an_early_renewal_the_server_cannot_do_now_keeps_the_current_token(
+    short_token_server, monkeypatch
+):
+    """A refresh endpoint that is busy or unreachable for a moment must not fail calls
+    the current token can still make (the server's refusal is simulated: a real one is
+    not busy on demand)."""
+    from thetadesk.core import tokens
+
+    client = signed_in(short_token_server)
+    first_access = client.tokens.access
+    later = time.monotonic() + 1.6  # due by our clock, still valid on the server's
+    monkeypatch.setattr(tokens.time, "monotonic", lambda: later)
+    assert client.tokens.renewal_due()
+    tries: list[str] = []
+
+    def busy(refresh_token: str) -> tuple[str, str | None]:
+        tries.append(refresh_token)
+        raise ServerUnreachable("the server is busy")
+
+    monkeypatch.setattr(client, "_refresh_call", busy)
+    assert client.list_photos() == []
+    assert client.tokens.access == first_access and len(tries) == 1
+    monkeypatch.undo()  # the server renews again: the next call is renewed first
+    monkeypatch.setattr(tokens.time, "monotonic", lambda: later)
+    client.list_photos()
+    assert client.tokens.access != first_access and client.tokens.refresh_count == 1
 
 
 def test_a_refused_access_token_is_refreshed_and_the_call_retried(short_token_server):

@@ -65,7 +65,11 @@ class TokenKeeper:
         self._access: Secret | None = None
         self._refresh: Secret | None = None
         self._on_refresh_token = on_refresh_token
-        self._renew_at: float | None = None  # time.monotonic() when the access token is due
+        # When the access token is due, by time.monotonic() and by the wall clock: the
+        # monotonic clock stops while the computer sleeps (Linux, macOS); the wall clock
+        # can be changed. Due when either says so: at worst one renewal early.
+        self._renew_at: float | None = None
+        self._renew_at_wall: float | None = None
         self.refresh_count = 0
 
     @property
@@ -78,8 +82,10 @@ class TokenKeeper:
 
     def renewal_due(self) -> bool:
         """True once the access token is close to expiring (see RENEW_BEFORE_SECONDS)."""
-        renew_at = self._renew_at
-        return renew_at is not None and time.monotonic() >= renew_at
+        renew_at, renew_at_wall = self._renew_at, self._renew_at_wall
+        if renew_at is None or renew_at_wall is None:
+            return False
+        return time.monotonic() >= renew_at or time.time() >= renew_at_wall
 
     @property
     def signed_in(self) -> bool:
@@ -107,12 +113,13 @@ class TokenKeeper:
         if refresh is not None and refresh != self._refresh and self._on_refresh_token:
             self._on_refresh_token(refresh)
         self._access = Secret(access) if access else None
-        # Counted from now, on the monotonic clock: the server's clock is not ours.
+        # Counted from now, on this computer's clocks: the server's clock is not ours.
         lifetime = token_lifetime(access) if access else None
-        self._renew_at = None
+        self._renew_at = self._renew_at_wall = None
         if lifetime is not None:
-            early = min(RENEW_BEFORE_SECONDS, lifetime * RENEW_BEFORE_SHARE)
-            self._renew_at = time.monotonic() + lifetime - early
+            left = lifetime - min(RENEW_BEFORE_SECONDS, lifetime * RENEW_BEFORE_SHARE)
+            self._renew_at = time.monotonic() + left
+            self._renew_at_wall = time.time() + left
         if refresh is not None:
             self._refresh = Secret(refresh)
 
