@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from thetadesk.core.queue_store import (
+    GPS_HELD_REASON,
     MIGRATIONS,
     AddOutcome,
     ItemState,
@@ -99,12 +100,34 @@ def test_an_uploaded_file_added_again_asks_the_server_before_any_send(
     info = path.stat()
     store.update(item.id, state=ItemState.UPLOADED, sha256="ab" * 32, size=info.st_size,
                  mtime_ns=info.st_mtime_ns, photo_id=7)  # fmt: skip
+    store.update(item.id, attempts=2, server_errors=1)
     again, outcome = store.add(SERVER, USER, path, fields={"title": "second"})
     assert outcome is AddOutcome.REQUEUED
-    # Not checked again (it is unchanged) but unclear: the server is asked first, and it
-    # is sent only if it is gone from there.
-    assert (again.state, again.unclear, again.sha256) == (ItemState.READY, True, "ab" * 32)
+    # Checked again (today's rules apply; its hash is kept, the file being unchanged), and
+    # unclear: the server is asked first, and it is sent only if it is gone from there.
+    assert (again.state, again.unclear, again.sha256) == (ItemState.QUEUED, True, "ab" * 32)
+    assert (again.photo_id, again.attempts, again.server_errors) == (7, 0, 0)
     assert again.fields == {"title": "second"}
+
+
+def test_added_again_as_private_before_it_is_sent_it_goes_private(
+    store: QueueStore, tmp_path: Path
+) -> None:
+    edited = {"title": "Kitchen", "is_public": "true"}
+    queued, _ = store.add(SERVER, USER, tmp_path / "a.jpg", fields=edited)
+    held, _ = store.add(SERVER, USER, tmp_path / "b.jpg", fields={"title": "b"})
+    store.update(held.id, state=ItemState.HELD, reason=f"{GPS_HELD_REASON}; stitched")
+    private = {"title": "other", "is_public": "false"}
+    again, outcome = store.add(SERVER, USER, tmp_path / "a.jpg", fields=private)
+    assert outcome is AddOutcome.ALREADY
+    assert again.fields == {"title": "Kitchen", "is_public": "false"}  # only that changes
+    released, outcome = store.add(SERVER, USER, tmp_path / "b.jpg", fields=private)
+    assert outcome is AddOutcome.REQUEUED
+    assert (released.state, released.reason) == (ItemState.READY, "stitched")
+    # Never the other way round: a re-add does not publish what was made private.
+    public = {"title": "other", "is_public": "true"}
+    same, _ = store.add(SERVER, USER, tmp_path / "a.jpg", fields=public)
+    assert same.fields["is_public"] == "false"
 
 
 def test_crash_recovery_marks_interrupted_uploads_unclear(store: QueueStore, tmp_path) -> None:

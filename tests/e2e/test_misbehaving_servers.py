@@ -463,6 +463,32 @@ def test_an_upload_answer_and_list_items_without_id(proxy, server, tokens, tmp_p
     assert cli_batch.files[0].stem in listing.stdout
 
 
+def test_an_uploaded_file_added_again_where_the_server_knows_no_sha256(
+    proxy, server, tokens, tmp_path
+):
+    """The demo server lists photos without hashes (and ignores the filter): the id it gave
+    a file's upload is what says whether the photo is still there when the file comes
+    again. Only the one deleted since is sent again."""
+    batch = Batch(tmp_path, "nohash")
+    first = run_engine(proxy, tokens, batch)
+    assert first.result.status is QueueStatus.IDLE
+    first.assert_uploaded_cleanly(batch.files)
+    client = Image360Client(server.url)
+    client.tokens.set(*tokens)
+    client.delete_photo(first.item(batch.files[0]).photo_id)
+
+    demo_like = Rule(path=LOOKUP, method="GET", do="edit", edit=without("sha256"))
+    sent_before = upload_posts(proxy)
+    with proxy.rules(demo_like):
+        again = run_engine(proxy, tokens, batch)  # the same queue: the files are added again
+    assert again.result.status is QueueStatus.IDLE
+    assert upload_posts(proxy) - sent_before == 1
+    assert again.item(batch.files[0]).reason == ""  # sent again
+    assert {again.item(path).reason for path in batch.files[1:]} == {ALREADY_THERE}
+    assert_each_once(server, tokens, batch.files)
+    batch.assert_untouched()
+
+
 # -- 413 with the connection reset mid-body --------------------------------------------------------
 
 

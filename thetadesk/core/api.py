@@ -436,17 +436,27 @@ class Image360Client:
             raise BadAnswer("The server's photo list is not a list")
         return [item for item in data if isinstance(item, dict)]
 
-    def find_by_sha256(self, sha256: str) -> dict[str, Any] | None:
-        """Ask the server whether it already holds these bytes (servers that support it)."""
+    def find_by_sha256(self, sha256: str, *, photo_id: int | None = None) -> dict[str, Any] | None:
+        """Ask the server whether it already holds these bytes.
+
+        A server that knows no SHA-256 (the demo server) ignores the filter and lists every
+        photo, without hashes: there, `photo_id` (the id it gave this file's upload) still
+        in the list says the photo is there.
+        """
         data = self._json(
             self._authed("GET", f"api/user-photo/?sha256={sha256}"), "the photo lookup"
         )
         if not isinstance(data, list):
             # "Not there" would mean sending it again: only a real list can say so.
             raise BadAnswer("The server's answer to the photo lookup is not a list of photos")
-        for item in data:
-            if isinstance(item, dict) and item.get("sha256") == sha256:
+        photos = [item for item in data if isinstance(item, dict)]
+        for item in photos:
+            if item.get("sha256") == sha256:
                 return item
+        if photo_id is not None:
+            for item in photos:
+                if item.get("id") == photo_id and "sha256" not in item:
+                    return item
         return None
 
     def delete_photo(self, photo_id: int) -> None:

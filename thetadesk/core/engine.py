@@ -54,10 +54,12 @@ from thetadesk.core.errors import (
 )
 from thetadesk.core.inspection import Inspection, Verdict, inspect_file
 from thetadesk.core.queue_store import (
+    GPS_HELD_REASON,
     AddOutcome,
     ItemState,
     QueueItem,
     QueueStore,
+    is_public,
     printable_path,
 )
 from thetadesk.core.runner_lock import RunnerLock
@@ -143,13 +145,6 @@ MAX_PARALLEL_UPLOADS = 8  # the HTTP session keeps more connections than this (1
 # An upload the server already had (same bytes): its copy, with its own title,
 # description and privacy, is the one that counts.
 ALREADY_THERE = "already on the server; its title, description and privacy there are unchanged"
-GPS_HELD_REASON = "held: it carries its GPS position, which a public upload publishes"
-
-
-def is_public(fields: Mapping[str, str]) -> bool:
-    """Whether these upload fields publish the photo (the default: a server that knows no
-    `is_public` publishes everything)."""
-    return fields.get("is_public", "true").lower() != "false"
 
 
 @dataclass(frozen=True)
@@ -355,7 +350,26 @@ class UploadEngine:
             ItemState.PAUSED,
             ItemState.FAILED,
         }
-        return self._change(item_id, editable, fields={**item.fields, **fields})
+        new = {**item.fields, **fields}
+        changes: dict[str, Any] = {"fields": new}
+        if self.settings.hold_public_gps and not item.allow_review:
+            # Made private, a photo held for its GPS position goes; made public, a checked
+            # one with a GPS position is held (the check decided with the old fields).
+            if (
+                item.state is ItemState.HELD
+                and item.reason.startswith(GPS_HELD_REASON)
+                and not is_public(new)
+            ):
+                reason = item.reason.removeprefix(GPS_HELD_REASON).removeprefix("; ")
+                changes.update(state=ItemState.READY, reason=reason)
+            elif (
+                item.state is ItemState.READY
+                and is_public(new)
+                and not is_public(item.fields)
+                and self._inspect(item.path).has_gps
+            ):
+                changes.update(state=ItemState.HELD, reason=f"{GPS_HELD_REASON}; {item.reason}")
+        return self._change(item_id, editable, **changes)
 
     def approve(self, item_id: int) -> None:
         """ "Upload anyway" for a file held for review."""
@@ -839,11 +853,11 @@ class UploadEngine:
             state = ItemState.FAILED  # rejected: retrying the same bytes cannot help
         if (
             state is ItemState.READY
-            and self.settings.hold_public_gps
-            and inspection.has_gps
-            and is_public(item.fields)
-            and not item.allow_review
+            and self._holds_for_gps(item, inspection)
+            and not (item.unclear and item.photo_id is not None)
         ):
+            # (An uploaded file added again is held only if the server turns out not to
+            # have it any more: see _upload.)
             state = ItemState.HELD
             reason = f"{GPS_HELD_REASON}; {reason}" if reason else GPS_HELD_REASON
         derived = {
@@ -864,6 +878,14 @@ class UploadEngine:
             "reason": reason,
             "fields": fields,
         }
+
+    def _holds_for_gps(self, item: QueueItem, inspection: Inspection) -> bool:
+        return (
+            self.settings.hold_public_gps
+            and inspection.has_gps
+            and is_public(item.fields)
+            and not item.allow_review
+        )
 
     def _complete(self, results: list[dict[str, Any]]) -> None:
         for updated in self.store.complete_checks(results):
@@ -1050,12 +1072,21 @@ class UploadEngine:
         if item.unclear:
             # The last attempt may have reached the server: never send a second copy.
             try:
-                existing = self.client.find_by_sha256(item.sha256)
+                existing = self.client.find_by_sha256(item.sha256, photo_id=item.photo_id)
             except ApiError as exc:
                 self._upload_failed(item, exc)
                 return
             if existing is not None:
                 self._succeeded(item, existing, reason=ALREADY_THERE)
+                return
+            if item.photo_id is not None and self._holds_for_gps(item, self._inspect(item.path)):
+                # Uploaded once, deleted from the server since, added again: sending it
+                # would publish its position again; ask first, as for any such photo.
+                self._finish(
+                    item,
+                    state=ItemState.HELD,
+                    reason=f"{GPS_HELD_REASON}; it is no longer on the server",
+                )
                 return
 
         def progress(sent: int, total: int) -> None:

@@ -44,6 +44,10 @@ WORK_STATES = frozenset(
     {ItemState.QUEUED, ItemState.CHECKING, ItemState.READY, ItemState.UPLOADING}
 )
 FINISHED_STATES = frozenset({ItemState.UPLOADED, ItemState.SKIPPED, ItemState.CANCELLED})
+# Rows whose fields still reach the server when they are sent (not claimed for it yet).
+_NOT_YET_SENT = frozenset(
+    {ItemState.QUEUED, ItemState.CHECKING, ItemState.READY, ItemState.PAUSED, ItemState.HELD}
+)
 # States whose content counts as "already queued" when the same bytes come again.
 _DEDUPE_STATES = (
     ItemState.READY,
@@ -239,6 +243,20 @@ def printable_path(path: str | os.PathLike[str]) -> str:
 def encode_path(path: str | os.PathLike[str] | bytes) -> bytes:
     """The key a path is stored under: absolute, as the OS's bytes."""
     return os.fsencode(os.path.abspath(os.fsdecode(path)))
+
+
+GPS_HELD_REASON = "held: it carries its GPS position, which a public upload publishes"
+
+
+def is_public(fields: Mapping[str, str]) -> bool:
+    """Whether these upload fields publish the photo (the default: a server that knows no
+    `is_public` publishes everything)."""
+    return fields.get("is_public", "true").lower() != "false"
+
+
+def _after_hold(reason: str) -> str:
+    """The reason of a row held for its GPS position, without the hold."""
+    return reason.removeprefix(GPS_HELD_REASON).removeprefix("; ")
 
 
 class AddOutcome(StrEnum):
@@ -480,16 +498,35 @@ class QueueStore:
                 changes.update(sha256=None, size=None, mtime_ns=None)
             outcome = AddOutcome.REQUEUED
         elif item.state is ItemState.UPLOADED:
-            # Added again, unchanged: it may have been deleted from the server since. It goes
-            # back in line marked unclear, so the server is asked first (as after a timeout)
-            # and it is sent only if the server no longer has it.
+            # Added again, unchanged: it may have been deleted from the server since. It is
+            # checked again (so today's rules, such as holding public GPS photos, apply),
+            # then marked unclear: the server is asked first, as after a timeout, and it is
+            # sent only if the server no longer has it. Its photo id stays, for a server
+            # that can only say which photos it has (see Image360Client.find_by_sha256).
             changes = {
-                "state": ItemState.READY,
+                "state": ItemState.QUEUED,
                 "unclear": 1,
                 "reason": "added again: is it still on the server?",
+                "retryable": 0,
+                "attempts": 0,
+                "server_errors": 0,
                 "fields": fields_json,
             }
             outcome = AddOutcome.REQUEUED
+        elif (
+            item.state in _NOT_YET_SENT
+            and fields is not None
+            and is_public(item.fields)
+            and not is_public(fields)
+        ):
+            # Added again as private before it was sent (`upload --private` after the GPS
+            # warning): it goes private. Never the other way round, and nothing else of
+            # the row's fields changes: a re-add must not publish what the user made
+            # private, nor undo their edits.
+            changes = {"fields": json.dumps({**item.fields, "is_public": "false"}, sort_keys=True)}
+            if item.state is ItemState.HELD and item.reason.startswith(GPS_HELD_REASON):
+                changes.update(state=ItemState.READY, reason=_after_hold(item.reason))
+                outcome = AddOutcome.REQUEUED
         if allow_review and not item.allow_review:
             changes["allow_review"] = 1
             if item.state is ItemState.HELD:

@@ -1,0 +1,74 @@
+"""Public photos with a GPS position wait for the user's word (the window's default)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from tests.support.theta_fixtures import make_theta_jpeg
+from thetadesk.core.api import Image360Client
+from thetadesk.core.engine import EngineSettings, UploadEngine
+from thetadesk.core.queue_store import GPS_HELD_REASON, ItemState, QueueStore
+
+UNREACHABLE = "http://127.0.0.1:9"
+HOLD = EngineSettings(hold_public_gps=True, settle_seconds=0.05)
+
+
+def checked(engine: UploadEngine, store: QueueStore) -> None:
+    """Run the engine until every file is checked (nobody is signed in: nothing is sent)."""
+    thread = threading.Thread(target=lambda: engine.run(until_idle=False, wait_for_sign_in=True))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while store.items(states=[ItemState.QUEUED, ItemState.CHECKING]):
+            assert time.monotonic() < deadline, "the checks did not finish"
+            time.sleep(0.02)
+    finally:
+        engine.stop()
+        thread.join(30)
+
+
+def test_the_public_toggle_holds_and_releases_a_photo_with_gps(tmp_path: Path) -> None:
+    located = make_theta_jpeg(tmp_path / "R0010001.JPG", seed=1)
+    unlocated = make_theta_jpeg(tmp_path / "R0010002.JPG", gps=False, seed=2)
+    old = time.time() - 3600
+    for path in (located, unlocated):
+        os.utime(path, (old, old))
+    with QueueStore(tmp_path / "q.sqlite3") as store:
+        engine = UploadEngine(store, Image360Client(UNREACHABLE), "u", settings=HOLD)
+        added = engine.enqueue([located, unlocated], fields={"is_public": "false"})
+        (item, _), (other, _) = added
+        checked(engine, store)
+        assert store.get(item.id).state is ItemState.READY  # type: ignore[union-attr]
+        checked_reason = store.get(item.id).reason  # type: ignore[union-attr]
+
+        # Made public after its check: now it waits.
+        assert engine.set_fields(item.id, {"is_public": "true"})
+        held = store.get(item.id)
+        assert held is not None and held.state is ItemState.HELD
+        assert held.reason == f"{GPS_HELD_REASON}; {checked_reason}"
+        # Without a GPS position, public is fine.
+        assert engine.set_fields(other.id, {"is_public": "true"})
+        assert store.get(other.id).state is ItemState.READY  # type: ignore[union-attr]
+
+        # Made private again: it goes, with the check's own reason.
+        assert engine.set_fields(item.id, {"is_public": "false", "title": "Kitchen"})
+        released = store.get(item.id)
+        assert released is not None
+        assert (released.state, released.reason) == (ItemState.READY, checked_reason)
+        assert released.fields["title"] == "Kitchen"
+
+
+def test_without_the_setting_nothing_is_held(tmp_path: Path) -> None:
+    located = make_theta_jpeg(tmp_path / "R0010001.JPG", seed=1)
+    old = time.time() - 3600
+    os.utime(located, (old, old))
+    with QueueStore(tmp_path / "q.sqlite3") as store:
+        engine = UploadEngine(
+            store, Image360Client(UNREACHABLE), "u", settings=EngineSettings(settle_seconds=0.05)
+        )
+        [(item, _)] = engine.enqueue([located])
+        checked(engine, store)
+        assert store.get(item.id).state is ItemState.READY  # type: ignore[union-attr]
