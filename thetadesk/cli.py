@@ -616,7 +616,8 @@ def build_parser(*, local_only: bool = False) -> argparse.ArgumentParser:
     upload.add_argument(
         "--include-needs-review",
         action="store_true",
-        help="also upload 2:1 files that nothing proves are 360 photos",
+        help="also upload files held for review: 2:1 files that nothing proves are 360 "
+        "photos, and photos the window held for their GPS position",
     )
     upload.add_argument(
         "--parallel",

@@ -515,5 +515,8 @@ class Image360Client:
         # The demo server's clients ignore the body; ours answers with the created photo,
         # or with 200 and the photo it already had with these bytes.
         photo = UploadedPhoto(data if isinstance(data, dict) else {})
-        photo.already_there = response.status_code == 200 and "id" in photo
+        # 200 rather than 201 is this project's server saying it kept its own copy; a
+        # server that answers 200 to every upload (the API promises only "2xx") is known by
+        # not listing hashes, and is not taken to mean it.
+        photo.already_there = response.status_code == 200 and "id" in photo and "sha256" in photo
         return photo
