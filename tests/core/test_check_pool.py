@@ -13,12 +13,12 @@ import pickle
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 
 import pytest
 
+from tests.support.engine_harness import all_checked, run_until
 from tests.support.theta_fixtures import make_dualfisheye, make_plain_jpeg, make_theta_jpeg
 from thetadesk.core.api import Image360Client
 from thetadesk.core.check_pool import CheckPool, CheckPoolUnavailable, CheckRequest, check_one
@@ -39,23 +39,6 @@ def pool():
     pool = CheckPool(processes=2)
     yield pool
     pool.shutdown()
-
-
-def _run_until(engine: UploadEngine, done: Callable[[], bool], timeout: float = 60) -> None:
-    thread = threading.Thread(target=lambda: engine.run(until_idle=False, wait_for_sign_in=True))
-    thread.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while not done():
-            assert time.monotonic() < deadline, "the checks did not finish"
-            time.sleep(0.02)
-    finally:
-        engine.stop()
-        thread.join(30)
-
-
-def _checked(store: QueueStore) -> bool:
-    return not store.items(states=[ItemState.QUEUED, ItemState.CHECKING])
 
 
 def test_check_one_reads_what_a_check_in_threads_reads(tmp_path):
@@ -103,10 +86,10 @@ def test_the_engine_checks_in_the_pool_with_the_same_outcome(tmp_path, pool):
             inspect=lambda path: pytest.fail("checked in a thread, not in the pool"),
         )
         engine.enqueue(files)
-        _run_until(engine, lambda: _checked(with_pool))
+        run_until(engine, lambda: all_checked(with_pool))
         reference = UploadEngine(in_threads, Image360Client(UNREACHABLE), "u")
         reference.enqueue(files)
-        _run_until(reference, lambda: _checked(in_threads))
+        run_until(reference, lambda: all_checked(in_threads))
 
         def summary(store: QueueStore) -> dict[str, tuple[object, ...]]:
             return {
@@ -133,7 +116,7 @@ def test_a_file_still_being_written_waits_for_it_to_settle(tmp_path, pool):
             check_pool=pool,
         )
         engine.enqueue([path])
-        _run_until(engine, lambda: _checked(store))
+        run_until(engine, lambda: all_checked(store))
         [item] = store.items()
     assert item.state is ItemState.READY
     assert item.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -150,7 +133,7 @@ def test_a_pool_that_cannot_start_leaves_the_checks_to_threads(tmp_path):
     with QueueStore(tmp_path / "q.sqlite3") as store:
         engine = UploadEngine(store, Image360Client(UNREACHABLE), "u", check_pool=_Broken())
         engine.enqueue(files)
-        _run_until(engine, lambda: _checked(store))
+        run_until(engine, lambda: all_checked(store))
         assert {item.state for item in store.items()} == {ItemState.READY}
 
 
@@ -168,14 +151,14 @@ def test_a_file_dated_in_the_future_is_not_waited_for(tmp_path, pool):
     assert outcome.status == "done"
     files = [make_theta_jpeg(tmp_path / f"R00200{n:02d}.JPG", seed=n) for n in range(6)]
     _in_the_future(*files)
-    settings = EngineSettings(settle_seconds=600.0)  # a wait would outlast _run_until
+    settings = EngineSettings(settle_seconds=600.0)  # a wait would outlast run_until
     for name, check_pool in (("pool", pool), ("threads", None)):
         with QueueStore(tmp_path / f"{name}.sqlite3") as store:
             engine = UploadEngine(
                 store, Image360Client(UNREACHABLE), "u", settings=settings, check_pool=check_pool
             )
             engine.enqueue(files)
-            _run_until(engine, lambda store=store: _checked(store))
+            run_until(engine, lambda store=store: all_checked(store))
             assert {item.state for item in store.items()} == {ItemState.READY}, name
 
 
@@ -203,11 +186,11 @@ def test_a_batch_that_cannot_be_recorded_is_checked_again_here(tmp_path, pool, c
         thread.start()
         try:
             deadline = time.monotonic() + 60
-            while not _checked(store):
+            while not all_checked(store):
                 assert time.monotonic() < deadline, "the first files were not checked"
                 time.sleep(0.02)
             engine.enqueue(files[6:])  # the check thread is still alive
-            while not _checked(store):
+            while not all_checked(store):
                 assert time.monotonic() < deadline, "later files were not checked"
                 time.sleep(0.02)
         finally:
@@ -277,7 +260,7 @@ def test_a_pipe_named_like_a_photo_is_rejected_without_being_opened(tmp_path, po
         )
         engine.enqueue([pipe, photo])
         try:
-            _run_until(engine, lambda: _checked(store), timeout=30)
+            run_until(engine, lambda: all_checked(store), timeout=30)
         finally:
             _let_a_reader_go(pipe)  # were it opened: so the test fails instead of hanging
         states = {item.path.name: (item.state, item.reason) for item in store.items()}
@@ -327,6 +310,6 @@ def test_what_a_check_process_logs_goes_back_and_into_the_log(tmp_path, monkeypa
         engine = UploadEngine(store, Image360Client(UNREACHABLE), "u", check_pool=InProcess())
         engine.enqueue([path])
         with caplog.at_level(logging.WARNING, logger="thetadesk.core.engine"):
-            _run_until(engine, lambda: _checked(store))
+            run_until(engine, lambda: all_checked(store))
     assert "RuntimeError: a bug in the parser" in caplog.text
     assert "R0010001.JPG" in caplog.text

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
+from tests.support.engine_harness import all_checked, run_until
 from tests.support.theta_fixtures import make_theta_jpeg
 from thetadesk.core.api import Image360Client
 from thetadesk.core.engine import EngineSettings, UploadEngine
@@ -14,20 +14,6 @@ from thetadesk.core.queue_store import GPS_HELD_REASON, ItemState, QueueStore
 
 UNREACHABLE = "http://127.0.0.1:9"
 HOLD = EngineSettings(hold_public_gps=True, settle_seconds=0.05)
-
-
-def checked(engine: UploadEngine, store: QueueStore) -> None:
-    """Run the engine until every file is checked (nobody is signed in: nothing is sent)."""
-    thread = threading.Thread(target=lambda: engine.run(until_idle=False, wait_for_sign_in=True))
-    thread.start()
-    try:
-        deadline = time.monotonic() + 60
-        while store.items(states=[ItemState.QUEUED, ItemState.CHECKING]):
-            assert time.monotonic() < deadline, "the checks did not finish"
-            time.sleep(0.02)
-    finally:
-        engine.stop()
-        thread.join(30)
 
 
 def test_the_public_toggle_holds_and_releases_a_photo_with_gps(tmp_path: Path) -> None:
@@ -40,7 +26,7 @@ def test_the_public_toggle_holds_and_releases_a_photo_with_gps(tmp_path: Path) -
         engine = UploadEngine(store, Image360Client(UNREACHABLE), "u", settings=HOLD)
         added = engine.enqueue([located, unlocated], fields={"is_public": "false"})
         (item, _), (other, _) = added
-        checked(engine, store)
+        run_until(engine, lambda: all_checked(store))  # nobody signed in: nothing is sent
         assert store.get(item.id).state is ItemState.READY  # type: ignore[union-attr]
         checked_reason = store.get(item.id).reason  # type: ignore[union-attr]
 
@@ -70,5 +56,5 @@ def test_without_the_setting_nothing_is_held(tmp_path: Path) -> None:
             store, Image360Client(UNREACHABLE), "u", settings=EngineSettings(settle_seconds=0.05)
         )
         [(item, _)] = engine.enqueue([located])
-        checked(engine, store)
+        run_until(engine, lambda: all_checked(store))  # nobody signed in: nothing is sent
         assert store.get(item.id).state is ItemState.READY  # type: ignore[union-attr]

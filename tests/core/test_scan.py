@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.unreadable import refuse_listing
 from thetadesk.core.scan import find_photos
 
 
@@ -110,18 +111,9 @@ def test_each_folder_is_in_path_order_whatever_the_punctuation(tmp_path: Path, m
 
 @pytest.fixture
 def locked(monkeypatch: pytest.MonkeyPatch, roll: Path) -> Path:
-    """A subfolder that cannot be listed. Tests run as root, whom permissions do not stop,
-    so os.scandir is told to refuse it as it would for another user."""
-    locked = roll / "b"
-    real_scandir = os.scandir
-
-    def scandir(path):  # type: ignore[no-untyped-def]
-        if Path(path) == locked:
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
-    return locked
+    """A subfolder that cannot be listed."""
+    refuse_listing(monkeypatch, roll / "b")
+    return roll / "b"
 
 
 def test_a_folder_that_cannot_be_opened_is_reported(roll: Path, locked: Path) -> None:

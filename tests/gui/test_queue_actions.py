@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +19,7 @@ from tests.gui.helpers import (
     state_of,
 )
 from tests.support.theta_fixtures import make_theta_jpeg
+from tests.support.unreadable import refuse_listing
 from thetadesk.core.paths import AppPaths
 from thetadesk.gui import confirm
 from thetadesk.gui.photo_model import PhotoRole, StatusFilter, UploadState
@@ -232,15 +231,7 @@ def test_a_dropped_folder_that_cannot_be_opened_is_told(
     told: list[dict] = []
     monkeypatch.setattr(confirm, "tell", lambda parent=None, **kwargs: told.append(kwargs))
     locked = theta_files["folder"]
-    real_scandir = os.scandir
-
-    def scandir(path):  # type: ignore[no-untyped-def]
-        # Tests run as root, whom permissions do not stop: refuse as for another user.
-        if Path(path) == locked:
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    refuse_listing(monkeypatch, locked)
     window = make_window(sign_in(server.url))
     drop(window, file_urls(theta_files["ok"], locked))
     qtbot.waitUntil(lambda: bool(told), timeout=30_000)

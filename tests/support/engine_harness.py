@@ -24,7 +24,7 @@ from thetadesk.core.engine import (
     StatusChanged,
     UploadEngine,
 )
-from thetadesk.core.queue_store import ItemState
+from thetadesk.core.queue_store import ItemState, QueueStore
 
 DEMO_USER, DEMO_PASSWORD = "tutorial", "theta360DotGuide"
 
@@ -164,3 +164,22 @@ class Background:
             raise self.error
         assert self.result is not None
         return self.result
+
+
+def run_until(engine: UploadEngine, done: Callable[[], bool], timeout: float = 60) -> None:
+    """Run the engine (waiting for a sign-in, as a window signed out does) until `done()`,
+    then stop it."""
+    thread = threading.Thread(target=lambda: engine.run(until_idle=False, wait_for_sign_in=True))
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not done():
+            assert time.monotonic() < deadline, "the engine did not get there in time"
+            time.sleep(0.02)
+    finally:
+        engine.stop()
+        thread.join(30)
+
+
+def all_checked(store: QueueStore) -> bool:
+    return not store.items(states=[ItemState.QUEUED, ItemState.CHECKING])
