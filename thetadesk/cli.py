@@ -264,12 +264,19 @@ def _open_queue() -> QueueStore:
 
 
 class _Reporter:
-    """Prints one line per file as it finishes, and why the queue waits (from any thread)."""
+    """Prints one line per file as it finishes, and why the queue waits (from any thread).
+
+    Also one warning, the first time a public photo that carries its GPS position starts
+    to be sent (events come from the sending thread before it sends): one line, not one a
+    file, as a day's THETA photos all carry one when the phone gave the position.
+    """
 
     def __init__(self) -> None:
         from thetadesk.core.queue_store import ItemState
 
         self._lock = threading.Lock()
+        self._uploading = ItemState.UPLOADING
+        self._gps_warned = False
         # The states in which a file is reported.
         self.final = frozenset(
             {
@@ -287,11 +294,29 @@ class _Reporter:
         with self._lock:
             if isinstance(event, ItemChanged) and event.item.state in self.final:
                 _out(_item_line(event.item))
+            elif isinstance(event, ItemChanged) and event.item.state is self._uploading:
+                self._warn_of_gps(event.item)
             elif (
                 isinstance(event, StatusChanged) and event.status is QueueStatus.WAITING_FOR_SERVER
             ):
                 wait = max(0.0, (event.retry_at or time.time()) - time.time())
                 _out(f"waiting      {event.reason}; trying again in {wait:.0f} s")
+
+    def _warn_of_gps(self, item: QueueItem) -> None:
+        from thetadesk.core.inspection import inspect_file
+        from thetadesk.core.queue_store import is_public
+
+        if self._gps_warned or not is_public(item.fields):
+            return
+        if item.unclear and item.photo_id is not None:
+            return  # sent before, and only asked about now (sent again only if deleted)
+        if inspect_file(item.path).has_gps:
+            self._gps_warned = True
+            _err(
+                f"warning: {_shown_path(item.path)} (and any other photo with a GPS "
+                "position) is sent publicly, and the upload publishes where it was "
+                "taken; --private keeps photos private where the server can"
+            )
 
 
 def _item_line(item: QueueItem, *, earlier: bool = False) -> str:
@@ -305,31 +330,6 @@ def _item_line(item: QueueItem, *, earlier: bool = False) -> str:
         return f"uploaded     {name}  ({', '.join(notes)})"
     label = "rejected" if item.verdict == Verdict.REJECTED.value else item.state.value
     return f"{label:<12} {name}  {item.reason}".rstrip()
-
-
-class _GpsWarning:
-    """inspect_file, and one warning before the first photo that carries its GPS position
-    is sent publicly (the engine sends a file only once its check is recorded). One line,
-    not one a file: a day's THETA photos all carry one when the phone gave the position."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._warned = False
-
-    def __call__(self, path: Path) -> Inspection:
-        from thetadesk.core.inspection import inspect_file
-
-        inspection = inspect_file(path)
-        if inspection.has_gps and inspection.verdict is not Verdict.REJECTED:
-            with self._lock:
-                if not self._warned:
-                    self._warned = True
-                    _err(
-                        f"warning: {_shown_path(path)} (and any other photo with a GPS "
-                        "position) is sent publicly, and the upload publishes where it was "
-                        "taken; --private keeps photos private where the server can"
-                    )
-        return inspection
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
@@ -355,7 +355,6 @@ def cmd_upload(args: argparse.Namespace) -> int:
             args.username,
             settings=EngineSettings(parallel=args.parallel),
             on_event=reporter,
-            inspect=None if args.private else _GpsWarning(),
         )
         added = engine.enqueue(files, fields=fields, allow_review=args.include_needs_review)
         for item, outcome in added:

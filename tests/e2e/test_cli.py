@@ -124,6 +124,18 @@ def test_a_photo_with_gps_is_warned_of_unless_it_goes_private(server, tmp_path):
     assert public_of == {"R0000011": True, "R0000012": True, "R0000013": False, "R0000014": True}
 
 
+def test_the_gps_warning_is_for_photos_that_will_be_sent(server, tmp_path):
+    # 2:1 from a phone, with a GPS position: held for review unless included.
+    phone = make_theta_jpeg(
+        tmp_path / "IMG_0001.JPG", model="Pixel 8", gpano=False, image_type=None, seed=31
+    )
+    held = run_cli("upload", *connection(server), str(phone))
+    assert held.returncode == 1 and "GPS" not in held.stderr
+    sent = run_cli("upload", *connection(server), "--include-needs-review", str(phone))
+    assert sent.returncode == 0, sent.stderr
+    assert "GPS position) is sent publicly" in sent.stderr
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="Windows names cannot hold these")
 def test_control_characters_in_a_name_reach_the_terminal_escaped(tmp_path):
     name = "a\x1b]0;pwned\x07\x1b[31mred\nline.JPG"
