@@ -131,3 +131,25 @@ def test_the_command_line_says_what_it_could_not_open(roll: Path, locked: Path, 
     assert f"warning: cannot open the folder {locked} (Permission denied)" in err
     assert cli.main(["check", str(locked)]) == 2
     assert "no JPEG files could be read in" in capsys.readouterr().err
+
+
+class _Entry:
+    """Stands in for a Windows os.DirEntry (Linux's have no file attributes)."""
+
+    def __init__(self, name: str, attributes: int) -> None:
+        self.name = name
+        self._attributes = attributes
+
+    def stat(self, *, follow_symlinks: bool = True):  # type: ignore[no-untyped-def]
+        return type("Stat", (), {"st_file_attributes": self._attributes})()
+
+
+def test_windows_hidden_and_system_folders_are_not_searched(monkeypatch) -> None:
+    from thetadesk.core import scan
+
+    monkeypatch.setattr(scan, "_HAS_FILE_ATTRIBUTES", True)
+    assert scan._is_hidden_dir(_Entry("System Volume Information", 0x2 | 0x4))
+    assert scan._is_hidden_dir(_Entry("$RECYCLE.BIN", 0x2 | 0x4))
+    assert scan._is_hidden_dir(_Entry("secret", 0x2))
+    assert not scan._is_hidden_dir(_Entry("DCIM", 0x10))  # a plain directory
+    assert scan._is_hidden_dir(_Entry(".thumbnails", 0x10))

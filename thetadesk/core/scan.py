@@ -58,7 +58,7 @@ def _walk(
             with os.scandir(folder) as entries:
                 for entry in entries:
                     if _is_dir(entry):
-                        if not entry.name.startswith("."):
+                        if not _is_hidden_dir(entry):
                             stack.append(Path(entry.path))
                     elif is_photo_name(entry.name):
                         photos.append(entry.path)
@@ -81,6 +81,24 @@ _PLAIN_SEPARATOR = os.sep == "/" and os.altsep is None  # POSIX: case-sensitive,
 
 def _parts(path: Path) -> list[str]:
     return str(path).split("/")
+
+
+# Windows marks its own folders (System Volume Information and $RECYCLE.BIN on every drive)
+# hidden and system: a dropped drive root must not report them as unreadable.
+_HIDDEN_OR_SYSTEM = 0x2 | 0x4  # FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM
+_HAS_FILE_ATTRIBUTES = os.name == "nt"  # elsewhere, stat results have no such field
+
+
+def _is_hidden_dir(entry: os.DirEntry[str]) -> bool:
+    if entry.name.startswith("."):
+        return True
+    if not _HAS_FILE_ATTRIBUTES:
+        return False
+    try:
+        attributes = getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0)
+    except OSError:
+        return False
+    return bool(attributes & _HIDDEN_OR_SYSTEM)
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
