@@ -61,6 +61,7 @@ from thetadesk.core.queue_store import (
     QueueStore,
     is_public,
     printable_path,
+    reason_without_gps_hold,
 )
 from thetadesk.core.runner_lock import RunnerLock
 
@@ -360,8 +361,7 @@ class UploadEngine:
                 and item.reason.startswith(GPS_HELD_REASON)
                 and not is_public(new)
             ):
-                reason = item.reason.removeprefix(GPS_HELD_REASON).removeprefix("; ")
-                changes.update(state=ItemState.READY, reason=reason)
+                changes.update(state=ItemState.READY, reason=reason_without_gps_hold(item.reason))
             elif (
                 item.state is ItemState.READY
                 and is_public(new)

@@ -254,7 +254,7 @@ def is_public(fields: Mapping[str, str]) -> bool:
     return fields.get("is_public", "true").lower() != "false"
 
 
-def _after_hold(reason: str) -> str:
+def reason_without_gps_hold(reason: str) -> str:
     """The reason of a row held for its GPS position, without the hold."""
     return reason.removeprefix(GPS_HELD_REASON).removeprefix("; ")
 
@@ -525,7 +525,7 @@ class QueueStore:
             # private, nor undo their edits.
             changes = {"fields": json.dumps({**item.fields, "is_public": "false"}, sort_keys=True)}
             if item.state is ItemState.HELD and item.reason.startswith(GPS_HELD_REASON):
-                changes.update(state=ItemState.READY, reason=_after_hold(item.reason))
+                changes.update(state=ItemState.READY, reason=reason_without_gps_hold(item.reason))
                 outcome = AddOutcome.REQUEUED
         if allow_review and not item.allow_review:
             changes["allow_review"] = 1
